@@ -1,0 +1,1 @@
+"""Belblok dialer: the domain, its services and the command line."""

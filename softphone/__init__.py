@@ -1,0 +1,1 @@
+"""Belblok softphone: the SIP user agent in worker processes (the only importer of pjsua2)."""

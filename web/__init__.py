@@ -1,0 +1,1 @@
+"""Belblok web: the aiohttp panel and JSON API (no business rules here)."""
