@@ -1,0 +1,132 @@
+"""One pjsua2 call and the SIP facts gathered while it lives (pjsua2 thread only)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pjsua2 as pj
+
+from .outcome import CallFacts, CodeSource, HangupCause
+
+log = logging.getLogger(__name__)
+
+_STATUS_LINE = re.compile(rb"^SIP/2\.0 (\d{3}) ")
+
+
+@dataclass
+class Deadlines:
+    """Monotonic times at which the engine must act on a call, if still relevant."""
+
+    no_response: float | None = None
+    ring: float | None = None
+    hangup: float | None = None
+
+
+@dataclass
+class CallState:
+    """Plain values copied out of pjsua2 callbacks; safe to read anywhere."""
+
+    ref: str
+    uri: str
+    role: str  # debtor | agent
+    record: bool = False
+    bridge: bool = False
+    hangup_after_s: float | None = None
+    got_response: bool = False
+    rang: bool = False
+    answered: bool = False
+    disconnected: bool = False
+    last_rx_code: int | None = None
+    hangup_cause: HangupCause = HangupCause.NONE
+    sip_call_id: str | None = None
+    deadlines: Deadlines = field(default_factory=Deadlines)
+
+    def facts(self, code: int | None, source: CodeSource) -> CallFacts:
+        """The facts the outcome is derived from."""
+        return CallFacts(code, source, self.answered, self.got_response, self.rang, self.hangup_cause)
+
+
+class SoftCall(pj.Call):
+    """A pj.Call that records SIP facts and forwards state changes to the engine."""
+
+    def __init__(self, account: pj.Account, state: CallState, on_change: Callable[[SoftCall, str], None]) -> None:
+        super().__init__(account)
+        self.state = state
+        self._on_change = on_change
+        self.audio: pj.AudioMedia | None = None
+        self.final_code: int | None = None
+        self.final_reason: str = ""
+        self.final_source = CodeSource.LOCAL
+
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:  # noqa: N802 (pjsua2 name)
+        try:
+            self._note_response(prm.e)
+        except Exception:  # SWIG would swallow it silently
+            log.exception("onCallTsxState failed for %s", self.state.ref)
+
+    def _note_response(self, event: pj.SipEvent) -> None:
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx = event.body.tsxState
+        if tsx.type != pj.PJSIP_EVENT_RX_MSG or tsx.tsx.method != "INVITE":
+            return
+        match = _STATUS_LINE.match(tsx.src.rdata.wholeMsg.encode("utf-8", "replace"))
+        if match is None:
+            return
+        code = int(match.group(1))
+        self.state.got_response = True
+        self.state.last_rx_code = code
+        if code in (180, 183):
+            self.state.rang = True
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+        try:
+            self._note_response(prm.e)
+            info = self.getInfo()
+            if self.state.sip_call_id is None:
+                self.state.sip_call_id = info.callIdString
+            if info.state == pj.PJSIP_INV_STATE_EARLY and self.state.rang:
+                self._on_change(self, "ringing")
+            elif info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                self.state.answered = True
+                self._on_change(self, "answered")
+            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self._finish(info, prm.e)
+        except Exception:
+            log.exception("onCallState failed for %s", self.state.ref)
+
+    def _finish(self, info: pj.CallInfo, event: pj.SipEvent) -> None:
+        self.final_code = info.lastStatusCode or None
+        self.final_reason = info.lastReason
+        # The code is the peer's only if the event that ended the call was a
+        # message received with that very status (PJSUA2.md: 408/503 are
+        # also made up locally on timeouts and transport errors).
+        from_wire = (
+            event.type == pj.PJSIP_EVENT_TSX_STATE
+            and event.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG
+            and self.state.last_rx_code == self.final_code
+        ) or (self.state.answered and self.final_code == 200)
+        self.final_source = CodeSource.WIRE if from_wire else CodeSource.LOCAL
+        self.state.disconnected = True
+        self._on_change(self, "ended")
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
+        try:
+            info = self.getInfo()
+            for index, media in enumerate(info.media):
+                if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                    if self.audio is None:
+                        self.audio = self.getAudioMedia(index)
+                        self._on_change(self, "media")
+                    break
+        except Exception:
+            log.exception("onCallMediaState failed for %s", self.state.ref)
+
+
+def now() -> float:
+    """Monotonic clock used for all deadlines."""
+    return time.monotonic()

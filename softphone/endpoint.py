@@ -1,0 +1,105 @@
+"""The SIP stack of one worker: pjsua2 Endpoint, transport and account."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable
+
+import pjsua2 as pj
+
+from . import protocol as P
+from .pacing import MAX_CALLS
+
+log = logging.getLogger(__name__)
+
+OnRegistration = Callable[[int, str, bool], None]
+
+
+class StackError(RuntimeError):
+    """The SIP stack could not be brought up (port in use, bad settings)."""
+
+
+class _Account(pj.Account):
+    """An account that reports registration changes as plain values."""
+
+    def __init__(self, on_registration: OnRegistration) -> None:
+        super().__init__()
+        self._on_registration = on_registration
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:  # noqa: N802 (pjsua2 name)
+        try:
+            info = self.getInfo()
+            self._on_registration(prm.code, prm.reason, bool(info.regIsActive))
+        except Exception:
+            log.exception("onRegState failed")
+
+
+class SipStack:
+    """Creates and destroys the process's one Endpoint; call only on the pjsua2 thread."""
+
+    def __init__(self, settings: P.Start, on_registration: OnRegistration) -> None:
+        self.settings = settings
+        host, _, port = settings.trunk.rpartition(":")
+        if not host or not port.isdigit():
+            raise StackError(f"trunk {settings.trunk!r} is not host:port")
+        self.trunk_host = host
+        self.endpoint = pj.Endpoint()
+        self.endpoint.libCreate()
+        try:
+            self._init(on_registration)
+        except pj.Error as exc:
+            self.destroy()
+            raise StackError(exc.info()) from None
+
+    def _init(self, on_registration: OnRegistration) -> None:
+        s = self.settings
+        cfg = pj.EpConfig()
+        # PJSUA2.md: one thread owns everything; no pjsip worker threads.
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.maxCalls = MAX_CALLS
+        cfg.uaConfig.userAgent = f"Belblok/{s.name}"
+        cfg.logConfig.level = 3
+        cfg.logConfig.consoleLevel = 2
+        cfg.medConfig.noVad = True
+        self.endpoint.libInit(cfg)
+        self.endpoint.audDevManager().setNullDev()
+        kind = pj.PJSIP_TRANSPORT_TCP if s.transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
+        tcfg = pj.TransportConfig()
+        tcfg.port = s.local_port
+        tcfg.boundAddress = "0.0.0.0"
+        self.transport_id = self.endpoint.transportCreate(kind, tcfg)
+        self.local_port = self.endpoint.transportGetInfo(self.transport_id).localName.rpartition(":")[2]
+        self.local_port = int(self.local_port)
+        self.endpoint.libStart()
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:{s.caller_id or 'belblok'}@{self.trunk_host}"
+        if s.username:
+            cred = pj.AuthCredInfo("digest", s.realm or "*", s.username, 0, s.password or "")
+            acfg.sipConfig.authCreds.append(cred)
+        if s.registrar:
+            reg_host = s.registrar.rpartition(":")[0] or s.registrar
+            acfg.idUri = f"sip:{s.username}@{reg_host}"
+            acfg.regConfig.registrarUri = f"sip:{s.registrar}{self.uri_params}"
+            acfg.regConfig.timeoutSec = 300
+            acfg.regConfig.retryIntervalSec = 30
+        else:
+            acfg.regConfig.registerOnAdd = False
+        acfg.sipConfig.transportId = self.transport_id
+        self.account = _Account(on_registration)
+        self.account.create(acfg)
+
+    @property
+    def uri_params(self) -> str:
+        """URI parameters that pin requests to the configured transport."""
+        return ";transport=tcp" if self.settings.transport == "tcp" else ""
+
+    def destroy(self) -> None:
+        """Tear the stack down (PJSUA2.md: drop references, collect, then libDestroy)."""
+        self.account = None  # type: ignore[assignment]
+        gc.collect()
+        try:
+            self.endpoint.libDestroy()
+        except pj.Error:
+            log.exception("libDestroy failed")

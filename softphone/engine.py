@@ -1,0 +1,326 @@
+"""The pjsua2 engine: one Endpoint, driven by one thread, fed by a command queue."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pjsua2 as pj
+
+from . import protocol as P
+from .call import CallState, SoftCall, now
+from .callerid import present
+from .endpoint import SipStack
+from .outcome import HangupCause, classify
+from .pacing import Pacer
+from .recorder import RecordingParts, header_written, merge_stereo
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[P.Message], None]
+
+
+class Engine:
+    """Runs pjsua2 on the thread that calls `run()`; other threads only `submit()`."""
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+        self._commands: queue.SimpleQueue[P.Message] = queue.SimpleQueue()
+        self._stack: SipStack | None = None
+        self._settings: P.Start | None = None
+        self._calls: dict[str, SoftCall] = {}
+        self._pending: deque[P.Dial | P.OpenAgentLine] = deque()
+        self._dead: list[SoftCall] = []
+        self._recorders: dict[str, tuple[RecordingParts, list[pj.AudioMediaRecorder]]] = {}
+        self._agent_ref: str | None = None
+        self._closing: list[tuple[str, RecordingParts, float]] = []
+        self._pacer = Pacer()
+        self._merger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge")
+        self._stopping = False
+        self._start_id: int | None = None
+        self._shutdown_id = 0
+
+    def submit(self, command: P.Message) -> None:
+        """Queue a command for the pjsua2 thread (any thread may call this)."""
+        self._commands.put(command)
+
+    # -- the loop ---------------------------------------------------------
+
+    def run(self) -> None:
+        """Pump pjsua2 events and commands until a Shutdown command completes."""
+        while not self._stopping:
+            if self._stack is not None:
+                self._stack.endpoint.libHandleEvents(5)
+            else:
+                self._wait_for_command(0.05)
+            self._drain_commands()
+            self._check_deadlines()
+            self._dispatch_pending()
+            self._reap()
+            self._merge_closed()
+        self._shutdown()
+
+    def _wait_for_command(self, timeout: float) -> None:
+        try:
+            self._handle(self._commands.get(timeout=timeout))
+        except queue.Empty:
+            pass
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(command)
+
+    def _handle(self, command: P.Message) -> None:
+        cid = getattr(command, "id", 0)
+        try:
+            data = self._execute(command)
+        except Exception as exc:  # one bad command must not kill the worker
+            log.exception("command %s failed", command.type)
+            self._emit(P.Reply(id=cid, ok=False, error=str(exc) or type(exc).__name__))
+            return
+        if data is not None:
+            self._emit(P.Reply(id=cid, ok=True, data=data))
+
+    def _execute(self, command: P.Message) -> dict | None:
+        if isinstance(command, P.Start):
+            return self._start(command)
+        if isinstance(command, P.Ping):
+            return {"live_calls": self._pacer.live, "queued": len(self._pending)}
+        if isinstance(command, P.Shutdown):
+            self._stopping = True
+            self._shutdown_id = command.id
+            return None  # replied to after the stack is down
+        if self._stack is None:
+            raise RuntimeError("the SIP stack is not started")
+        if isinstance(command, (P.Dial, P.OpenAgentLine)):
+            if command.call in self._calls or any(p.call == command.call for p in self._pending):
+                raise ValueError(f"call {command.call!r} already exists")
+            self._pending.append(command)
+            return {"queued": len(self._pending)}
+        if isinstance(command, P.Hangup):
+            return self._hangup(command.call, HangupCause.AGENT)
+        raise ValueError(f"unexpected command {command.type}")
+
+    # -- start and registration --------------------------------------------
+
+    def _start(self, cmd: P.Start) -> dict | None:
+        if self._stack is not None:
+            raise RuntimeError("already started")
+        self._settings = cmd
+        self._stack = SipStack(cmd, on_registration=self._on_registration)
+        self._start_id = cmd.id
+        if cmd.registrar:
+            return None  # replied to when the registrar has answered
+        return {"local_port": self._stack.local_port}
+
+    def _on_registration(self, code: int, reason: str, active: bool) -> None:
+        self._emit(P.Registration(active=active, code=code, reason=reason))
+        if self._start_id is not None and self._stack is not None:
+            start_id, self._start_id = self._start_id, None
+            data = {"local_port": self._stack.local_port, "registration": {"code": code, "reason": reason}}
+            self._emit(P.Reply(id=start_id, ok=True, data=data))
+
+    # -- dialling -------------------------------------------------------------
+
+    def _dispatch_pending(self) -> None:
+        while self._pending and self._pacer.may_start(now()):
+            self._place(self._pending.popleft())
+
+    def _place(self, cmd: P.Dial | P.OpenAgentLine) -> None:
+        assert self._stack is not None and self._settings is not None
+        is_agent = isinstance(cmd, P.OpenAgentLine)
+        state = CallState(
+            ref=cmd.call,
+            uri=cmd.uri,
+            role="agent" if is_agent else "debtor",
+            record=not is_agent and cmd.record,
+            bridge=not is_agent and cmd.bridge,
+            hangup_after_s=None if is_agent else cmd.hangup_after_s,
+        )
+        withhold = (not is_agent) and cmd.withhold
+        shown = present(self._settings.caller_id, self._stack.trunk_host, withhold=withhold)
+        prm = pj.CallOpParam(True)
+        prm.txOption.localUri = shown.from_uri
+        for name, value in shown.headers:
+            header = pj.SipHeader()
+            header.hName, header.hValue = name, value
+            prm.txOption.headers.append(header)
+        call = SoftCall(self._stack.account, state, self._on_call_change)
+        started = now()
+        state.deadlines.no_response = started + self._settings.no_response_timeout_s
+        state.deadlines.ring = started + cmd.ring_timeout_s
+        try:
+            call.makeCall(cmd.uri, prm)
+        except pj.Error as exc:
+            # Nothing left the machine; report it as a local failure of this call.
+            self._emit(P.CallEvent(call=cmd.call, kind="ended", at=time.time(), sip_code=None,
+                                   sip_reason=exc.info(), code_source="local", outcome="failed"))
+            self._dead.append(call)
+            return
+        self._pacer.started()
+        self._calls[cmd.call] = call
+        if is_agent:
+            self._agent_ref = cmd.call
+        self._emit(P.CallEvent(call=cmd.call, kind="calling", at=time.time(), sip_call_id=call.getInfo().callIdString))
+
+    def _hangup(self, ref: str, cause: HangupCause) -> dict:
+        for pending in list(self._pending):
+            if pending.call == ref:
+                self._pending.remove(pending)
+                self._emit(P.CallEvent(call=ref, kind="ended", at=time.time(), outcome="cancelled",
+                                       sip_reason="cancelled before dialling", code_source="local"))
+                return {"state": "cancelled"}
+        call = self._calls.get(ref)
+        if call is None:
+            raise KeyError(f"no live call {ref!r}")
+        if call.state.hangup_cause is HangupCause.NONE:
+            call.state.hangup_cause = cause
+        if not call.state.disconnected:
+            call.hangup(pj.CallOpParam(True))  # runs onCallState(DISCONNECTED) inline
+        return {"state": "hanging_up"}
+
+    def _check_deadlines(self) -> None:
+        t = now()
+        for ref, call in list(self._calls.items()):
+            s = call.state
+            if s.disconnected:
+                continue
+            d = s.deadlines
+            if not s.got_response and d.no_response is not None and t >= d.no_response:
+                self._hangup(ref, HangupCause.NO_RESPONSE)
+            elif not s.answered and d.ring is not None and t >= d.ring:
+                self._hangup(ref, HangupCause.RING_TIMEOUT)
+            elif s.answered and d.hangup is not None and t >= d.hangup:
+                self._hangup(ref, HangupCause.HANGUP_AFTER)
+
+    # -- call state -------------------------------------------------------------
+
+    def _on_call_change(self, call: SoftCall, change: str) -> None:
+        s = call.state
+        if change == "ringing":
+            self._emit(P.CallEvent(call=s.ref, kind="ringing", at=time.time(), sip_code=s.last_rx_code))
+        elif change == "answered":
+            if s.hangup_after_s is not None:
+                s.deadlines.hangup = now() + s.hangup_after_s
+            self._emit(P.CallEvent(call=s.ref, kind="answered", at=time.time(), sip_code=200, sip_call_id=s.sip_call_id))
+        elif change == "media":
+            self._connect_media(call)
+        elif change == "ended":
+            self._ended(call)
+
+    def _agent_audio(self) -> pj.AudioMedia | None:
+        agent = self._calls.get(self._agent_ref or "")
+        if agent is None or agent.state.disconnected or not agent.state.answered:
+            return None
+        return agent.audio
+
+    def _connect_media(self, call: SoftCall) -> None:
+        s = call.state
+        if s.role != "debtor" or call.audio is None:
+            return
+        agent = self._agent_audio() if s.bridge else None
+        if agent is not None:
+            call.audio.startTransmit(agent)
+            agent.startTransmit(call.audio)
+        if s.record and s.ref not in self._recorders:
+            assert self._settings is not None
+            parts = RecordingParts.for_call(self._settings.recording_dir, s.ref)
+            debtor_rec = pj.AudioMediaRecorder()
+            debtor_rec.createRecorder(str(parts.debtor))
+            call.audio.startTransmit(debtor_rec)
+            recorders = [debtor_rec]
+            if agent is not None:
+                agent_rec = pj.AudioMediaRecorder()
+                agent_rec.createRecorder(str(parts.agent))
+                agent.startTransmit(agent_rec)
+                recorders.append(agent_rec)
+            self._recorders[s.ref] = (parts, recorders)
+
+    def _ended(self, call: SoftCall) -> None:
+        s = call.state
+        code, reason, source = call.final_code, call.final_reason, call.final_source
+        if s.hangup_cause is HangupCause.NO_RESPONSE:
+            # pjsip reports its own 487 here; what really happened is timer B's 408.
+            code, reason = 408, f"No response from {s.uri} within the response timeout"
+        outcome = classify(s.facts(code, source))
+        self._emit(P.CallEvent(call=s.ref, kind="ended", at=time.time(), sip_code=code, sip_reason=reason,
+                               code_source=source.value, outcome=outcome.value, sip_call_id=s.sip_call_id))
+        if s.ref == self._agent_ref:
+            self._agent_ref = None
+        self._dead.append(call)
+
+    def _reap(self) -> None:
+        """Drop finished calls on a later loop turn, never inside their own callback."""
+        if not self._dead:
+            return
+        dead, self._dead = self._dead, []
+        for call in dead:
+            ref = call.state.ref
+            if self._calls.get(ref) is call:
+                del self._calls[ref]
+                self._pacer.released(now())
+            self._finish_recording(ref)
+        del dead, call
+        gc.collect()
+
+    def _finish_recording(self, ref: str) -> None:
+        entry = self._recorders.pop(ref, None)
+        if entry is None:
+            return
+        parts, recorders = entry
+        # With mainThreadOnly the recorder is destroyed (and its WAV header
+        # written) on a later libHandleEvents turn, not by this clear().
+        recorders.clear()
+        self._closing.append((ref, parts, now() + 3.0))
+
+    def _merge_closed(self) -> None:
+        """Merge recordings whose parts pjmedia has finished writing."""
+        t = now()
+        for item in list(self._closing):
+            ref, parts, give_up = item
+            if t < give_up and not all(header_written(p) for p in (parts.agent, parts.debtor)):
+                continue
+            self._closing.remove(item)
+            self._submit_merge(ref, parts)
+
+    def _submit_merge(self, ref: str, parts: RecordingParts) -> None:
+        future = self._merger.submit(merge_stereo, parts)
+
+        def report(done) -> None:
+            try:
+                path = done.result()
+            except Exception:
+                log.exception("merging the recording of %s failed", ref)
+                path = None
+            self._emit(P.CallEvent(call=ref, kind="recording", at=time.time(), recording=str(path) if path else None))
+
+        future.add_done_callback(report)
+
+    def _shutdown(self) -> None:
+        for pending in list(self._pending):
+            self._hangup(pending.call, HangupCause.SHUTDOWN)
+        if self._stack is not None:
+            for ref in list(self._calls):
+                try:
+                    self._hangup(ref, HangupCause.SHUTDOWN)
+                except Exception:
+                    log.exception("hangup of %s at shutdown failed", ref)
+            deadline = now() + 5
+            while (self._calls or self._closing) and now() < deadline:
+                self._stack.endpoint.libHandleEvents(10)
+                self._reap()
+                self._merge_closed()
+            self._merger.shutdown(wait=True)
+            self._stack.destroy()
+            self._stack = None
+        self._emit(P.Reply(id=self._shutdown_id, ok=True, data={"shutdown": True}))

@@ -1,0 +1,200 @@
+"""The coordinator ⇄ worker message protocol: versioned JSON lines (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(ValueError):
+    """A line that is not a valid message of this protocol version."""
+
+
+@dataclass
+class Message:
+    """Base of every message; `type` names the concrete class on the wire."""
+
+    type: ClassVar[str] = ""
+
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+
+def message(cls: type[Message]) -> type[Message]:
+    """Register a message class under its `type` name."""
+    _REGISTRY[cls.type] = cls
+    return cls
+
+
+# -- coordinator → worker ---------------------------------------------------
+
+
+@message
+@dataclass
+class Start(Message):
+    """Bring up the SIP stack: transport, account, optional registration."""
+
+    type: ClassVar[str] = "start"
+    id: int
+    trunk: str  # host:port every INVITE goes to
+    transport: str = "udp"
+    local_port: int = 0
+    caller_id: str = ""
+    username: str | None = None
+    password: str | None = None
+    registrar: str | None = None  # host:port; registration only when set
+    realm: str = "*"
+    no_response_timeout_s: float = 4.0
+    recording_dir: str = "var/recordings"
+    name: str = "worker"
+
+
+@message
+@dataclass
+class Dial(Message):
+    """Place one call to `uri`; events for it carry `call`."""
+
+    type: ClassVar[str] = "dial"
+    id: int
+    call: str
+    uri: str
+    withhold: bool = False
+    ring_timeout_s: float = 30.0
+    hangup_after_s: float | None = None
+    record: bool = True
+    bridge: bool = True  # bridge onto the agent line when one is up
+
+
+@message
+@dataclass
+class OpenAgentLine(Message):
+    """Call the agent's own phone and keep the call up for bridging."""
+
+    type: ClassVar[str] = "agent_line"
+    id: int
+    call: str
+    uri: str
+    ring_timeout_s: float = 30.0
+
+
+@message
+@dataclass
+class Hangup(Message):
+    """End a call (CANCEL before answer, BYE after)."""
+
+    type: ClassVar[str] = "hangup"
+    id: int
+    call: str
+
+
+@message
+@dataclass
+class Ping(Message):
+    """Liveness probe; answered with a Reply."""
+
+    type: ClassVar[str] = "ping"
+    id: int
+
+
+@message
+@dataclass
+class Shutdown(Message):
+    """Hang up everything, destroy the stack and exit."""
+
+    type: ClassVar[str] = "shutdown"
+    id: int
+
+
+# -- worker → coordinator ---------------------------------------------------
+
+
+@message
+@dataclass
+class Hello(Message):
+    """First line a worker prints: its protocol version and pid."""
+
+    type: ClassVar[str] = "hello"
+    version: int
+    pid: int
+
+
+@message
+@dataclass
+class Reply(Message):
+    """Answer to the command with the same `id`."""
+
+    type: ClassVar[str] = "reply"
+    id: int
+    ok: bool
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@message
+@dataclass
+class CallEvent(Message):
+    """A call changed state; `at` is the worker's wall-clock time (epoch seconds)."""
+
+    type: ClassVar[str] = "call"
+    call: str
+    kind: str  # calling | ringing | answered | ended | recording
+    at: float
+    sip_code: int | None = None
+    sip_reason: str | None = None
+    code_source: str | None = None
+    outcome: str | None = None
+    sip_call_id: str | None = None
+    recording: str | None = None
+
+
+@message
+@dataclass
+class Registration(Message):
+    """The account's registration state changed."""
+
+    type: ClassVar[str] = "registration"
+    active: bool
+    code: int
+    reason: str
+
+
+@message
+@dataclass
+class Log(Message):
+    """A log record from the worker, for the coordinator's log."""
+
+    type: ClassVar[str] = "log"
+    level: str
+    text: str
+
+
+def encode(msg: Message) -> bytes:
+    """One message as one JSON line."""
+    body = {"v": PROTOCOL_VERSION, "type": msg.type, **asdict(msg)}
+    return (json.dumps(body, separators=(",", ":")) + "\n").encode()
+
+
+def decode(line: bytes | str) -> Message:
+    """Parse one JSON line into its message class."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise ProtocolError(f"not JSON: {line[:80]!r}") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError("a message must be a JSON object")
+    if data.pop("v", None) != PROTOCOL_VERSION:
+        raise ProtocolError(f"unsupported protocol version in {line[:80]!r}")
+    cls = _REGISTRY.get(str(data.pop("type", "")))
+    if cls is None:
+        raise ProtocolError(f"unknown message type in {line[:80]!r}")
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ProtocolError(f"{cls.type}: unknown fields {sorted(unknown)}")
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise ProtocolError(f"{cls.type}: {exc}") from exc
