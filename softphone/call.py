@@ -32,7 +32,7 @@ class CallState:
 
     ref: str
     uri: str
-    role: str  # debtor | agent
+    role: str  # debtor | agent | incoming
     record: bool = False
     bridge: bool = False
     hangup_after_s: float | None = None
@@ -53,8 +53,9 @@ class CallState:
 class SoftCall(pj.Call):
     """A pj.Call that records SIP facts and forwards state changes to the engine."""
 
-    def __init__(self, account: pj.Account, state: CallState, on_change: Callable[[SoftCall, str], None]) -> None:
-        super().__init__(account)
+    def __init__(self, account: pj.Account, state: CallState, on_change: Callable[[SoftCall, str], None],
+                 call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(account, call_id)
         self.state = state
         self._on_change = on_change
         self.audio: pj.AudioMedia | None = None
@@ -89,7 +90,7 @@ class SoftCall(pj.Call):
             info = self.getInfo()
             if self.state.sip_call_id is None:
                 self.state.sip_call_id = info.callIdString
-            if info.state == pj.PJSIP_INV_STATE_EARLY and self.state.rang:
+            if info.state == pj.PJSIP_INV_STATE_EARLY and self.state.rang and self.state.role != "incoming":
                 self._on_change(self, "ringing")
             elif info.state == pj.PJSIP_INV_STATE_CONFIRMED:
                 self.state.answered = True

@@ -45,6 +45,9 @@ class WorkerSettings:
     no_response_timeout_s: float = 4.0
     recording_dir: str = "var/recordings"
     name: str = "worker"
+    incoming: str = "reject"
+    greeting: str | None = None
+    greeting_loop: bool = False
 
     def uri_for(self, user: str) -> str:
         """Request-URI for `user` (an E.164 number) at the trunk."""
@@ -56,12 +59,14 @@ class Worker:
     """Spawns `python -m softphone.worker`, speaks the protocol, restarts it if it dies."""
 
     def __init__(self, settings: WorkerSettings, *, restart: bool = True,
-                 on_restart: Callable[[Worker, int | None], None] | None = None) -> None:
+                 on_restart: Callable[[Worker, int | None], None] | None = None,
+                 on_incoming: Callable[[CallHandle], None] | None = None) -> None:
         self.settings = settings
         self.restart = restart
         self.restarts = 0
         self.registration: P.Registration | None = None
         self._on_restart = on_restart
+        self._on_incoming = on_incoming
         self._proc: asyncio.subprocess.Process | None = None
         self._ids = itertools.count(1)
         self._refs = itertools.count(1)
@@ -237,6 +242,8 @@ class Worker:
             elif not msg.ok:
                 log.warning("worker %s: %s", self.name, msg.error)
         elif isinstance(msg, P.CallEvent):
+            if msg.kind == "incoming":
+                self._incoming(msg)
             handle = self._calls.get(msg.call)
             if handle is not None:
                 handle.deliver(msg)
@@ -246,6 +253,13 @@ class Worker:
             self.registration = msg
         elif isinstance(msg, P.Log):
             log.log(logging.getLevelName(msg.level.upper()), "worker %s: %s", self.name, msg.text)
+
+    def _incoming(self, event: P.CallEvent) -> None:
+        handle = CallHandle(event.call, event.remote or "", withheld=False,
+                            record=self.settings.incoming == "answer", hangup=self.hangup)
+        self._calls[event.call] = handle
+        if self._on_incoming is not None:
+            self._on_incoming(handle)
 
     async def _after_exit(self, proc: asyncio.subprocess.Process, code: int) -> None:
         why = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"

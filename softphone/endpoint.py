@@ -14,6 +14,7 @@ from .pacing import MAX_CALLS
 log = logging.getLogger(__name__)
 
 OnRegistration = Callable[[int, str, bool], None]
+OnIncoming = Callable[[int], None]
 
 
 class StackError(RuntimeError):
@@ -23,9 +24,16 @@ class StackError(RuntimeError):
 class _Account(pj.Account):
     """An account that reports registration changes as plain values."""
 
-    def __init__(self, on_registration: OnRegistration) -> None:
+    def __init__(self, on_registration: OnRegistration, on_incoming: OnIncoming) -> None:
         super().__init__()
         self._on_registration = on_registration
+        self._on_incoming = on_incoming
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:  # noqa: N802 (pjsua2 name)
+        try:
+            self._on_incoming(prm.callId)
+        except Exception:
+            log.exception("onIncomingCall failed")
 
     def onRegState(self, prm: pj.OnRegStateParam) -> None:  # noqa: N802 (pjsua2 name)
         try:
@@ -38,7 +46,7 @@ class _Account(pj.Account):
 class SipStack:
     """Creates and destroys the process's one Endpoint; call only on the pjsua2 thread."""
 
-    def __init__(self, settings: P.Start, on_registration: OnRegistration) -> None:
+    def __init__(self, settings: P.Start, on_registration: OnRegistration, on_incoming: OnIncoming) -> None:
         self.settings = settings
         host, _, port = settings.trunk.rpartition(":")
         if not host or not port.isdigit():
@@ -47,12 +55,12 @@ class SipStack:
         self.endpoint = pj.Endpoint()
         self.endpoint.libCreate()
         try:
-            self._init(on_registration)
+            self._init(on_registration, on_incoming)
         except pj.Error as exc:
             self.destroy()
             raise StackError(exc.info()) from None
 
-    def _init(self, on_registration: OnRegistration) -> None:
+    def _init(self, on_registration: OnRegistration, on_incoming: OnIncoming) -> None:
         s = self.settings
         cfg = pj.EpConfig()
         # PJSUA2.md: one thread owns everything; no pjsip worker threads.
@@ -87,7 +95,7 @@ class SipStack:
         else:
             acfg.regConfig.registerOnAdd = False
         acfg.sipConfig.transportId = self.transport_id
-        self.account = _Account(on_registration)
+        self.account = _Account(on_registration, on_incoming)
         self.account.create(acfg)
 
     @property

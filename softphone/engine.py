@@ -17,7 +17,7 @@ from . import protocol as P
 from .call import CallState, SoftCall, now
 from .callerid import present
 from .endpoint import SipStack
-from .outcome import HangupCause, classify
+from .outcome import HangupCause, Outcome, classify
 from .pacing import Pacer
 from .recorder import RecordingParts, header_written, merge_stereo
 
@@ -44,6 +44,7 @@ class Engine:
         self._merger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge")
         self._stopping = False
         self._start_id: int | None = None
+        self._incoming_seq = 0
         self._shutdown_id = 0
 
     def submit(self, command: P.Message) -> None:
@@ -117,7 +118,7 @@ class Engine:
         if self._stack is not None:
             raise RuntimeError("already started")
         self._settings = cmd
-        self._stack = SipStack(cmd, on_registration=self._on_registration)
+        self._stack = SipStack(cmd, on_registration=self._on_registration, on_incoming=self._on_incoming)
         self._start_id = cmd.id
         if cmd.registrar:
             return None  # replied to when the registrar has answered
@@ -129,6 +130,25 @@ class Engine:
             start_id, self._start_id = self._start_id, None
             data = {"local_port": self._stack.local_port, "registration": {"code": code, "reason": reason}}
             self._emit(P.Reply(id=start_id, ok=True, data=data))
+
+    def _on_incoming(self, call_id: int) -> None:
+        assert self._stack is not None and self._settings is not None
+        self._incoming_seq += 1
+        ref = f"in-{self._incoming_seq}"
+        answer = self._settings.incoming == "answer" and self._pacer.live < self._pacer.max_calls
+        state = CallState(ref=ref, uri="", role="incoming", record=answer)
+        state.got_response = state.rang = True  # we are the called party
+        call = SoftCall(self._stack.account, state, self._on_call_change, call_id)
+        remote = call.getInfo().remoteUri
+        state.uri = remote
+        self._calls[ref] = call
+        self._pacer.started()
+        self._emit(P.CallEvent(call=ref, kind="incoming", at=time.time(), remote=remote,
+                               sip_call_id=call.getInfo().callIdString))
+        prm = pj.CallOpParam(True)
+        # RFC 3261 480: we cannot take calls here; the caller may try again later.
+        prm.statusCode = 200 if answer else 480
+        call.answer(prm) if answer else call.hangup(prm)
 
     # -- dialling -------------------------------------------------------------
 
@@ -226,6 +246,20 @@ class Engine:
 
     def _connect_media(self, call: SoftCall) -> None:
         s = call.state
+        if s.role == "incoming" and s.record and call.audio is not None and s.ref not in self._recorders:
+            assert self._settings is not None
+            parts = RecordingParts.for_call(self._settings.recording_dir, s.ref)
+            heard = pj.AudioMediaRecorder()
+            heard.createRecorder(str(parts.debtor))
+            call.audio.startTransmit(heard)
+            self._recorders[s.ref] = (parts, [heard])
+            if self._settings.greeting:
+                player = pj.AudioMediaPlayer()
+                loop = 0 if self._settings.greeting_loop else pj.PJMEDIA_FILE_NO_LOOP
+                player.createPlayer(self._settings.greeting, loop)
+                player.startTransmit(call.audio)
+                self._recorders[s.ref][1].append(player)  # lives and dies with the call
+            return
         if s.role != "debtor" or call.audio is None:
             return
         agent = self._agent_audio() if s.bridge else None
@@ -253,6 +287,8 @@ class Engine:
             # pjsip reports its own 487 here; what really happened is timer B's 408.
             code, reason = 408, f"No response from {s.uri} within the response timeout"
         outcome = classify(s.facts(code, source))
+        if s.role == "incoming" and not s.answered:
+            outcome = Outcome.DECLINED if s.hangup_cause is HangupCause.NONE else Outcome.CANCELLED
         self._emit(P.CallEvent(call=s.ref, kind="ended", at=time.time(), sip_code=code, sip_reason=reason,
                                code_source=source.value, outcome=outcome.value, sip_call_id=s.sip_call_id))
         if s.ref == self._agent_ref:

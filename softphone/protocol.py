@@ -50,6 +50,9 @@ class Start(Message):
     no_response_timeout_s: float = 4.0
     recording_dir: str = "var/recordings"
     name: str = "worker"
+    incoming: str = "reject"  # reject (480) | answer (auto-answer and record what is heard)
+    greeting: str | None = None  # WAV played to answered incoming calls
+    greeting_loop: bool = False
 
 
 @message
@@ -140,7 +143,7 @@ class CallEvent(Message):
 
     type: ClassVar[str] = "call"
     call: str
-    kind: str  # calling | ringing | answered | ended | recording
+    kind: str  # incoming | calling | ringing | answered | ended | recording
     at: float
     sip_code: int | None = None
     sip_reason: str | None = None
@@ -148,6 +151,7 @@ class CallEvent(Message):
     outcome: str | None = None
     sip_call_id: str | None = None
     recording: str | None = None
+    remote: str | None = None  # the other party's URI (incoming calls)
 
 
 @message
