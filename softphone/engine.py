@@ -187,7 +187,7 @@ class Engine:
                                    sip_reason=exc.info(), code_source="local", outcome="failed"))
             self._dead.append(call)
             return
-        self._pacer.started()
+        self._pacer.started(started)
         self._calls[cmd.call] = call
         if is_agent:
             self._agent_ref = cmd.call
