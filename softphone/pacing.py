@@ -33,7 +33,7 @@ class Pacer:
 
     def may_start(self, now: float) -> bool:
         """True when a new call fits both the call slots and the socket budget."""
-        if self.live >= self.max_calls or now - self._last_start < self.min_gap_s:
+        if self.live >= self.max_calls or now - self._last_start < self.min_gap_s - 1e-9:
             return False
         sockets = SOCKETS_PER_CALL * (self.live + self._lingering(now) + 1)
         return sockets <= self.budget

@@ -38,7 +38,8 @@ def header_written(path: Path) -> bool:
 def _load(path: Path) -> AudioSegment | None:
     if not path.exists() or path.stat().st_size <= 44:
         return None
-    return AudioSegment.from_wav(path)
+    with path.open("rb") as f:  # pydub leaves a path's file open
+        return AudioSegment.from_wav(f)
 
 
 def merge_stereo(parts: RecordingParts) -> Path | None:

@@ -1,0 +1,53 @@
+"""Shared fixtures: databases (tests/dbfixtures.py), SIP peers and softphone workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from softphone.client import Worker, WorkerSettings
+from tests.dbfixtures import *  # noqa: F401,F403
+
+ROOT = Path(__file__).resolve().parent.parent
+CALLER_ID = "+31201234567"
+DEBTOR = "+31612345678"
+
+MakeWorker = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def make_worker(tmp_path: Path) -> AsyncIterator[MakeWorker]:
+    """Start real worker processes; every one is stopped at the end of the test."""
+    workers: list[Worker] = []
+
+    async def make(trunk: str, **options: object) -> Worker:
+        options.setdefault("no_response_timeout_s", 2.0)
+        settings = WorkerSettings(trunk=trunk, caller_id=str(options.pop("caller_id", CALLER_ID)),
+                                  recording_dir=str(tmp_path / "recordings"), **options)  # type: ignore[arg-type]
+        worker = Worker(settings)
+        workers.append(worker)
+        await worker.start()
+        return worker
+
+    yield make
+    for worker in workers:
+        await worker.stop()
+
+
+def load_wav(path: str | Path):
+    """Read a WAV with pydub, closing the file (pydub leaves a path's file open)."""
+    from pydub import AudioSegment
+
+    with open(path, "rb") as f:
+        return AudioSegment.from_wav(f)
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real `belblok` console script."""
+    return subprocess.run([str(Path(sys.executable).with_name("belblok")), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
