@@ -65,6 +65,7 @@ class Worker:
         self.restart = restart
         self.restarts = 0
         self.registration: P.Registration | None = None
+        self.local_port: int | None = None
         self._on_restart = on_restart
         self._on_incoming = on_incoming
         self._proc: asyncio.subprocess.Process | None = None
@@ -109,6 +110,7 @@ class Worker:
             raise WorkerError(f"worker speaks protocol {hello.version}, we speak {P.PROTOCOL_VERSION}")
         fields = {k: v for k, v in asdict(self.settings).items()}
         reply = await self._request(P.Start(id=self._next_id(), **fields), timeout=30)
+        self.local_port = int(reply["local_port"])
         reg = reply.get("registration")
         if reg and reg["code"] // 100 != 2:
             raise RegistrationError(f"registration at {self.settings.registrar} failed: {reg['code']} {reg['reason']}")

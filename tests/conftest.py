@@ -27,9 +27,10 @@ async def make_worker(tmp_path: Path) -> AsyncIterator[MakeWorker]:
 
     async def make(trunk: str, **options: object) -> Worker:
         options.setdefault("no_response_timeout_s", 2.0)
+        on_incoming = options.pop("on_incoming", None)
         settings = WorkerSettings(trunk=trunk, caller_id=str(options.pop("caller_id", CALLER_ID)),
                                   recording_dir=str(tmp_path / "recordings"), **options)  # type: ignore[arg-type]
-        worker = Worker(settings)
+        worker = Worker(settings, on_incoming=on_incoming)  # type: ignore[arg-type]
         workers.append(worker)
         await worker.start()
         return worker
