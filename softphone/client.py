@@ -109,7 +109,8 @@ class Worker:
         if hello.version != P.PROTOCOL_VERSION:
             raise WorkerError(f"worker speaks protocol {hello.version}, we speak {P.PROTOCOL_VERSION}")
         fields = {k: v for k, v in asdict(self.settings).items()}
-        reply = await self._request(P.Start(id=self._next_id(), **fields), timeout=30)
+        # A registrar that never answers costs pjsip timer F (32 s) before it reports.
+        reply = await self._request(P.Start(id=self._next_id(), **fields), timeout=45)
         self.local_port = int(reply["local_port"])
         reg = reply.get("registration")
         if reg and reg["code"] // 100 != 2:
