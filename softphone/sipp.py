@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -13,14 +12,39 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from types import TracebackType
 
+from softphone.processes import (
+    HOST,
+    PeerError,
+    bound_sockets,
+    free_media_port,
+    free_port,
+    stop_process,
+    wait_until,
+)
+from softphone.sipmessage import SipMessage, parse_messages
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "DEFAULT_PCAP",
+    "HOST",
+    "SCENARIO_DIR",
+    "GarbagePeer",
+    "PeerError",
+    "SipMessage",
+    "SippPeer",
+    "bound_sockets",
+    "free_media_port",
+    "free_port",
+    "parse_messages",
+    "stop_process",
+    "wait_until",
+]
+
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 DEFAULT_PCAP = "/usr/share/sip-tester/g711a.pcap"
-HOST = "127.0.0.1"
 
 # SIPp refuses to load a scenario that uses a [key] nobody supplied: defaults per scenario.
 DEFAULT_KEYS: dict[str, dict[str, str]] = {
@@ -32,165 +56,6 @@ DEFAULT_KEYS: dict[str, dict[str, str]] = {
     "call_uac": {"hold_ms": "1000", "user": "alice"},
     "register_uac": {"user": "alice", "expires": "60"},
 }
-
-# SIPp 3.6.1 src/socket.cpp writes "---…--- <localtime(), µs>\nUDP message received [N] bytes :\n\n"
-# or "…\nTCP message sent (N bytes):\n\n", then the message as on the wire, then "\n".
-_HEAD = re.compile(
-    r"^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6})\n(\w+) (?:control )?message "
-    r"(?:(received) \[(\d+)\] bytes :|(sent) \((\d+) bytes\):)\n\n",
-    re.MULTILINE,
-)
-_BLANK_LINE = re.compile(r"\r?\n\r?\n")
-_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length"}
-
-
-class PeerError(RuntimeError):
-    """A SIP peer process failed to start, exited early, or a wait timed out."""
-
-
-@dataclass(frozen=True)
-class SipMessage:
-    """One SIP message from SIPp's message trace; header names are lower-case."""
-
-    direction: str  # "received" | "sent", from SIPp's point of view
-    first_line: str
-    headers: dict[str, list[str]]
-    body: str
-    timestamp: float  # epoch seconds (µs resolution), as time.time()
-    transport: str = "UDP"
-    raw: str = field(default="", repr=False, compare=False)
-
-    @property
-    def method(self) -> str | None:
-        """Request method, or None for a response."""
-        return None if self.first_line.startswith("SIP/") else self.first_line.split(" ", 1)[0]
-
-    @property
-    def status(self) -> int | None:
-        """Response status code, or None for a request."""
-        return int(self.first_line.split(" ", 2)[1]) if self.first_line.startswith("SIP/") else None
-
-    @property
-    def cseq_method(self) -> str | None:
-        """Method named in the CSeq header (tells which request a response answers)."""
-        cseq = self.header("cseq")
-        return cseq.split()[-1] if cseq else None
-
-    @property
-    def call_id(self) -> str | None:
-        """Call-ID header value."""
-        return self.header("call-id")
-
-    def header(self, name: str) -> str | None:
-        """First value of a header (any case), or None."""
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
-
-
-def parse_messages(text: str, tz: tzinfo | None = timezone.utc) -> list[SipMessage]:
-    """Parse SIPp 3.6's -trace_msg text (stamped in zone tz; None: local); skip a partial last entry."""
-    heads = list(_HEAD.finditer(text))
-    messages = []
-    for i, head in enumerate(heads):
-        raw = text[head.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
-        size = int(head.group(4) or head.group(6))
-        if len(raw) < size:
-            break
-        stamp = datetime.strptime(head.group(1), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=tz).timestamp()
-        messages.append(_parse_one(raw[:size], head.group(3) or head.group(5), stamp, head.group(2)))
-    return messages
-
-
-def _parse_one(raw: str, direction: str, stamp: float, transport: str) -> SipMessage:
-    parts = _BLANK_LINE.split(raw.lstrip("\r\n"), maxsplit=1)  # the body is kept byte for byte
-    lines = parts[0].replace("\r\n", "\n").split("\n")
-    headers: dict[str, list[str]] = {}
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t") and headers:  # folded continuation line
-            values = headers[next(reversed(headers))]
-            values[-1] += " " + line.strip()
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            headers.setdefault(_COMPACT.get(name, name), []).append(value.strip())
-    body = parts[1] if len(parts) > 1 else ""
-    return SipMessage(direction, lines[0].strip(), headers, body, stamp, transport, raw)
-
-
-def free_port(kind: str = "udp", host: str = HOST) -> int:
-    """A port on host that is free for UDP or TCP right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def free_media_port(host: str = HOST) -> int:
-    """An even UDP port P with P..P+3 free (SIPp binds P for audio and P+2 for video)."""
-    for _ in range(100):
-        port = free_port("udp", host) & ~1
-        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
-        try:
-            for offset, sock in enumerate(socks):
-                sock.bind((host, port + offset))
-            return port
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise PeerError("no free media port block")
-
-
-def bound_sockets(pid: int, group: bool = False) -> set[tuple[str, int]]:
-    """("udp"|"tcp", port) of the UDP and listening TCP sockets of pid or its process group."""
-    pids = {pid}
-    if group:
-        pids |= {int(p) for p in os.listdir("/proc") if p.isdigit() and _pgid(p) == pid}
-    inodes = set()
-    for each in pids:
-        try:
-            links = [os.readlink(f"/proc/{each}/fd/{fd}") for fd in os.listdir(f"/proc/{each}/fd")]
-        except OSError:
-            continue
-        inodes.update(link[8:-1] for link in links if link.startswith("socket:["))
-    found = set()
-    for kind, table in (("udp", "udp"), ("udp", "udp6"), ("tcp", "tcp"), ("tcp", "tcp6")):
-        path = Path(f"/proc/net/{table}")
-        for row in path.read_text().splitlines()[1:] if path.exists() else []:
-            cols = row.split()  # a bound UDP socket shows state 07; TCP must be LISTEN (0A)
-            if cols[9] in inodes and (kind == "udp" or cols[3] == "0A"):
-                found.add((kind, int(cols[1].rsplit(":", 1)[1], 16)))
-    return found
-
-
-def _pgid(pid: str) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
-    except (OSError, IndexError, ValueError):
-        return -1
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.005) -> None:
-    """Poll predicate until it is true; raise PeerError after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise PeerError(f"timed out after {timeout:.1f}s waiting for {what}")
-        time.sleep(poll)
-
-
-def stop_process(proc: subprocess.Popen[bytes], signals: Sequence[tuple[int, float]]) -> int:
-    """Send each (signal, grace seconds) until proc exits, then SIGKILL; reap it."""
-    for sig, grace in signals:
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-    if proc.poll() is None:
-        proc.kill()
-    return proc.wait()
 
 
 class SippPeer:
