@@ -1,0 +1,1 @@
+"""Subcommands of `belblok`: each module defines `register(subparsers)` and sets `handler` defaults."""
