@@ -144,11 +144,12 @@ class Telephony:
         """Write each of the call's events to its attempt row, until the recording is final."""
         async for event in handle.events():
             try:
-                await asyncio.to_thread(self._journal, attempt_id, event)
+                await asyncio.to_thread(self.journal, attempt_id, event)
             except Exception:  # the call goes on; the log says what was lost
                 log.exception("journalling %s for attempt %s failed", event.kind, attempt_id)
 
-    def _journal(self, attempt_id: int, event: CallEvent) -> None:
+    def journal(self, attempt_id: int, event: CallEvent) -> None:
+        """Write one call event to its attempt row (blocking: call it in a thread)."""
         at = _utc(event.at)
         if event.kind == "ringing":
             self.calllog.mark_ringing(attempt_id, at)

@@ -1,0 +1,156 @@
+"""An agent's desk telephone in the coordinator: their worker, agent line and current call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from softphone.handle import CallHandle
+
+from .calllog import CallLog
+from .config import Config
+from .events import EventHub, LiveEvent
+from .telephony import DialRequest, Telephony
+
+log = logging.getLogger(__name__)
+
+
+class DeskBusy(RuntimeError):
+    """The agent is already on a call."""
+
+
+@dataclass(frozen=True)
+class CallTarget:
+    """Who is being called: a number, and the dossier and contact it belongs to."""
+
+    number: str
+    debtor_ref: str | None = None
+    contact_ref: str | None = None
+    withhold: bool = False
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Desk:
+    """One agent's telephone: dials through its own worker and publishes every change."""
+
+    def __init__(self, agent: str, cfg: Config, calllog: CallLog, hub: EventHub,
+                 agent_line: str | None = None) -> None:
+        self.agent = agent
+        self.agent_line_uri = agent_line
+        self.hub = hub
+        self.calllog = calllog
+        self.telephony = Telephony(cfg, calllog, name=f"desk-{agent}")
+        self.current: int | None = None
+        self.target: CallTarget | None = None
+        self._handle: CallHandle | None = None
+        self._follow: asyncio.Task[None] | None = None
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """True while a call of this desk has not ended."""
+        return self._follow is not None and not self._follow.done()
+
+    async def _ensure_started(self) -> None:
+        if self._started:
+            return
+        await self.telephony.start()
+        self._started = True
+        if self.agent_line_uri:
+            await self.telephony.open_agent_line(self.agent_line_uri)
+            self._publish("agent_line", detail={"uri": self.agent_line_uri, "state": "up"})
+
+    def _publish(self, kind: str, **fields: object) -> None:
+        target = self.target
+        self.hub.publish(LiveEvent(
+            agent=self.agent, kind=kind, at=_now(), attempt_id=self.current,
+            debtor_ref=target.debtor_ref if target else None, contact_ref=target.contact_ref if target else None,
+            number=target.number if target else None, withheld=target.withhold if target else False,
+            **fields))  # type: ignore[arg-type]
+
+    async def dial(self, target: CallTarget, *, ring_timeout_s: float | None = None,
+                   hangup_after_s: float | None = None) -> int:
+        """Dial `target` now; returns the attempt id once the call is under way."""
+        async with self._lock:
+            if self.busy:
+                raise DeskBusy(f"agent {self.agent} is already on a call")
+            await self._ensure_started()
+            self.target = target
+            request = DialRequest(number=target.number, withhold=target.withhold, ring_timeout_s=ring_timeout_s,
+                                  hangup_after_s=hangup_after_s, agent=self.agent, debtor_ref=target.debtor_ref,
+                                  contact_ref=target.contact_ref)
+            handle, attempt_id = await self.telephony.dial(request)
+            self.current, self._handle = attempt_id, handle
+            self._publish("dialing")
+            self._follow = asyncio.ensure_future(self._track(handle, attempt_id))
+            return attempt_id
+
+    async def _track(self, handle: CallHandle, attempt_id: int) -> None:
+        try:
+            async for event in handle.events():
+                await asyncio.to_thread(self.telephony.journal, attempt_id, event)
+                if event.kind in ("ringing", "answered"):
+                    self._publish(event.kind)
+                elif event.kind == "ended":
+                    self._publish("ended", outcome=event.outcome, sip_code=event.sip_code,
+                                  sip_reason=event.sip_reason)
+                elif event.kind == "recording":
+                    self._publish("recording", detail={"path": event.recording})
+        except Exception:
+            log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
+            self._publish("error", detail={"message": "lost track of the call; see the log"})
+
+    async def wait_ended(self) -> None:
+        """Wait until the current call (and its recording) is done."""
+        if self._follow is not None:
+            await asyncio.shield(self._follow)
+
+    async def hangup(self) -> None:
+        """Hang up the current call, if any."""
+        if self._handle is not None and not self._handle.ended:
+            await self._handle.hangup()
+
+    async def close(self) -> None:
+        """Hang up, stop the worker."""
+        await self.hangup()
+        if self._follow is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._follow), 10)
+            except asyncio.TimeoutError:
+                log.warning("desk %s: the last call did not finish in time", self.agent)
+        if self._started:
+            await self.telephony.stop()
+            self._started = False
+
+
+class Switchboard:
+    """Every desk of this coordinator, created on first use."""
+
+    def __init__(self, cfg: Config, calllog: CallLog, hub: EventHub) -> None:
+        self.cfg = cfg
+        self.calllog = calllog
+        self.hub = hub
+        self._desks: dict[str, Desk] = {}
+
+    def desk(self, agent: str, agent_line: str | None = None) -> Desk:
+        """The agent's desk (its agent line is taken from the first call that names one)."""
+        desk = self._desks.get(agent)
+        if desk is None:
+            desk = self._desks[agent] = Desk(agent, self.cfg, self.calllog, self.hub,
+                                             agent_line or self.cfg.agent.line or None)
+        return desk
+
+    def desks(self) -> list[Desk]:
+        """All desks opened so far."""
+        return list(self._desks.values())
+
+    async def close(self) -> None:
+        """Close every desk."""
+        await asyncio.gather(*(d.close() for d in self._desks.values()), return_exceptions=True)
+        self._desks.clear()

@@ -1,0 +1,70 @@
+"""Live events: what the coordinator tells the panels, fanned out per agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 256  # a panel that stops reading loses old events, never blocks the dialer
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One thing that happened on an agent's telephone (or for an agent), for the live panel."""
+
+    agent: str
+    kind: str  # agent_line | dialing | ringing | answered | ended | recording | refused | reminder | error
+    at: datetime
+    attempt_id: int | None = None
+    debtor_ref: str | None = None
+    contact_ref: str | None = None
+    number: str | None = None
+    withheld: bool = False
+    outcome: str | None = None
+    sip_code: int | None = None
+    sip_reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (ISO time)."""
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+class EventHub:
+    """In-process publish/subscribe of LiveEvents, keyed by agent ('*' hears everyone)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[LiveEvent]]] = defaultdict(set)
+        self.last: dict[str, LiveEvent] = {}
+
+    def publish(self, event: LiveEvent) -> None:
+        """Deliver to the agent's subscribers and to '*' subscribers; never blocks."""
+        self.last[event.agent] = event
+        for key in (event.agent, "*"):
+            for queue in list(self._queues.get(key, ())):
+                if queue.full():
+                    queue.get_nowait()  # drop the oldest rather than stall the dialer
+                queue.put_nowait(event)
+
+    async def subscribe(self, agent: str) -> AsyncIterator[LiveEvent]:
+        """Events for `agent` from now on, until the consumer stops iterating."""
+        queue: asyncio.Queue[LiveEvent] = asyncio.Queue(QUEUE_LIMIT)
+        self._queues[agent].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues[agent].discard(queue)
+
+    def subscribers(self, agent: str) -> int:
+        """How many live subscriptions an agent has (a panel open means at least one)."""
+        return len(self._queues.get(agent, ()))

@@ -1,0 +1,8 @@
+"""Every table of Belblok in one metadata (what Alembic migrates and tests compare)."""
+
+from __future__ import annotations
+
+from . import accounts, casework, ledger, parties  # noqa: F401  (registers the tables)
+from .models import Base
+
+metadata = Base.metadata
