@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -100,15 +102,156 @@ class NumbersConfig(_Section):
 
 
 class RecordingConfig(_Section):
-    """[recording]: where call recordings are written."""
+    """[recording]: whether and where calls are recorded, and what happens to the files."""
 
     dir: str = "var/recordings"
+    policy: Literal["all", "none", "on_demand"] = "all"
+    announcement: str = ""  # WAV played to the debtor on answer, e.g. config/announcement-nl.wav
+    format: Literal["opus", "mp3"] = "opus"
+    min_silence_s: float = Field(3.0, gt=0)
+    retention_days: int = Field(0, ge=0)  # 0 = keep
 
 
 class AgentConfig(_Section):
     """[agent]: defaults for the agent's own phone."""
 
     line: str = ""
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class TeamConfig(_Section):
+    """[team]: where the team works, which language it speaks, which contact rules it follows."""
+
+    name: str = "Belblok"
+    country: str = "NL"
+    timezone: str = "Europe/Amsterdam"
+    language: str = ""  # "" = Dutch where the team's country is NL or BE, else English
+    currency: str = "EUR"
+    policy: str = "nl-b2b"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone such as 'Europe/Amsterdam'") from None
+        return value
+
+    @property
+    def ui_language(self) -> str:
+        """The default UI language: nl for Dutch and Belgian teams, otherwise en."""
+        if self.language:
+            return self.language
+        return "nl" if self.country.upper() in ("NL", "BE") else "en"
+
+
+class BlockConfig(_Section):
+    """[[blocks]]: a weekly reserved calling block in the team's time zone."""
+
+    days: list[str]
+    start: str
+    end: str
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if d.lower() not in _DAYS]
+        if bad or not value:
+            raise ValueError(f"days must be some of {', '.join(_DAYS)}; got {value!r}")
+        return [d.lower() for d in value]
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"{value!r} is not a time like '09:30'")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> BlockConfig:
+        if self.start >= self.end:
+            raise ValueError(f"a block must end after it starts ({self.start}–{self.end})")
+        return self
+
+
+class QueueConfig(_Section):
+    """[queue]: what is worth a call and how long a claim on a dossier lasts."""
+
+    min_amount: Decimal = Decimal("25.00")
+    claim_minutes: int = Field(15, gt=0)
+    power_delay_s: float = Field(10.0, ge=0)
+
+    @field_validator("min_amount", mode="before")
+    @classmethod
+    def _exact(cls, value: object) -> object:
+        # TOML gives 25.00 as a float; go through its shortest text so 0.1 stays 0.1.
+        return Decimal(repr(value)).quantize(Decimal("0.01")) if isinstance(value, float) else value
+
+
+class RetryRule(_Section):
+    """[retry.OUTCOME]: when an unsuccessful outcome may be tried again."""
+
+    delay_minutes: int = Field(60, ge=0)
+    max_per_day: int = Field(3, ge=0)
+    max_total: int = Field(10, ge=0)
+
+
+_RETRY_DEFAULTS = {
+    "no_answer": RetryRule(delay_minutes=120, max_per_day=2, max_total=8),
+    "busy": RetryRule(delay_minutes=15, max_per_day=4, max_total=12),
+    "unavailable": RetryRule(delay_minutes=60, max_per_day=3, max_total=10),
+    "network_error": RetryRule(delay_minutes=5, max_per_day=5, max_total=20),
+}
+
+
+class CallerIdConfig(_Section):
+    """[caller_id]: when to withhold the caller ID (where the policy allows it)."""
+
+    withhold_after_no_answers: int = Field(2, ge=0)  # 0 = never
+
+
+class WebConfig(_Section):
+    """[web]: the panel's address and its sessions."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    session_hours: float = Field(12.0, gt=0)
+    secure_cookies: bool = True
+
+
+class SmtpConfig(_Section):
+    """[smtp]: how confirmation e-mails leave (empty host: they stay in the outbox)."""
+
+    host: str = ""
+    port: int = Field(25, ge=1, le=65535)
+    username: str = ""
+    password: str = ""
+    password_env: str = ""
+    starttls: bool = False
+    use_tls: bool = False
+    from_address: str = "debiteuren@example.invalid"
+    from_name: str = ""
+    timeout_s: float = Field(10.0, gt=0)
+
+    def secret(self) -> str:
+        """The SMTP password, from the environment when `password_env` names a variable."""
+        if not self.password_env:
+            return self.password
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise ConfigError(f"[smtp] password_env: the environment variable {self.password_env} is not set")
+        return value
+
+
+class CallbacksConfig(_Section):
+    """[callbacks]: reminders and grace for appointment call-backs."""
+
+    remind_minutes: int = Field(5, ge=0)
+    grace_minutes: int = Field(10, ge=0)
 
 
 class Config(_Section):
@@ -119,6 +262,24 @@ class Config(_Section):
     numbers: NumbersConfig = NumbersConfig()
     recording: RecordingConfig = RecordingConfig()
     agent: AgentConfig = AgentConfig()
+    team: TeamConfig = TeamConfig()
+    blocks: list[BlockConfig] = []
+    queue: QueueConfig = QueueConfig()
+    retry: dict[Literal["no_answer", "busy", "unavailable", "network_error"], RetryRule] = {}
+    caller_id: CallerIdConfig = CallerIdConfig()
+    web: WebConfig = WebConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    callbacks: CallbacksConfig = CallbacksConfig()
+
+    def retry_rule(self, outcome: str) -> RetryRule | None:
+        """The retry rule for an outcome (configured, else the default), or None if it is never retried."""
+        base = _RETRY_DEFAULTS.get(outcome)
+        configured = self.retry.get(outcome)  # type: ignore[call-overload]
+        if configured is None:
+            return base
+        if base is None:
+            return configured
+        return base.model_copy(update=configured.model_dump(exclude_unset=True))
 
 
 def _describe(error: dict) -> str:

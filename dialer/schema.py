@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import accounts, casework, ledger, parties  # noqa: F401  (registers the tables)
+from . import accounts, callbacks, casework, correspondence, ledger, parties, tasks  # noqa: F401  (registers the tables)
 from .models import Base
 
 metadata = Base.metadata
