@@ -1,0 +1,152 @@
+"""SQLAlchemy models of the call log: one row per dial attempt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Dialect, Index, Integer, MetaData, String, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints keep Alembic migrations identical on SQLite (batch mode
+# recreates tables and needs names) and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATES = ("dialing", "ringing", "answered", "ended")
+OUTCOMES = frozenset(
+    {
+        "answered",
+        "busy",
+        "no_answer",
+        "declined",
+        "not_found",
+        "unavailable",
+        "anonymity_rejected",
+        "network_error",
+        "cancelled",
+        "interrupted",
+        "failed",
+    }
+)
+SIP_CODE_SOURCES = frozenset({"wire", "local"})
+
+
+def require_aware(value: datetime) -> datetime:
+    """Return value unchanged, or raise ValueError if it has no UTC offset."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} refused: pass a tz-aware time")
+    return value
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as naive UTC and always read back tz-aware in UTC."""
+
+    # Naive UTC in a plain TIMESTAMP behaves the same on SQLite (which has no
+    # time zones) and PostgreSQL, so queries and comparisons agree.
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to naive UTC; refuse a naive one."""
+        if value is None:
+            return None
+        return require_aware(value).astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark a stored naive UTC datetime as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Belblok table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Attempt(Base):
+    """One dial attempt: a truthful row committed before the INVITE leaves."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_state", "state"),
+        Index("ix_attempts_number_created_at", "number", "created_at"),
+        Index("ix_attempts_debtor_ref", "debtor_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False)
+    debtor_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contact_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    caller_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    caller_id_withheld: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ringing_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    sip_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sip_reason: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sip_code_source: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    recording_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sip_call_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    coordinator: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+    @validates("created_at", "ringing_at", "answered_at", "ended_at")
+    def _validate_time(self, key: str, value: datetime | None) -> datetime | None:
+        # Fail at assignment, not at flush where SQLAlchemy wraps the error.
+        return None if value is None else require_aware(value)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from answer to end, rounded to 0.1; None if never answered."""
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.answered_at).total_seconds(), 1)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the attempt as a JSON-ready dict (times in ISO 8601 with offset)."""
+        return {
+            "attempt_id": self.id,
+            "number": self.number,
+            "debtor_ref": self.debtor_ref,
+            "contact_ref": self.contact_ref,
+            "agent": self.agent,
+            "caller_id": self.caller_id,
+            "caller_id_withheld": self.caller_id_withheld,
+            "state": self.state,
+            "outcome": self.outcome,
+            "sip_code": self.sip_code,
+            "sip_reason": self.sip_reason,
+            "sip_code_source": self.sip_code_source,
+            "created_at": _iso(self.created_at),
+            "ringing_at": _iso(self.ringing_at),
+            "answered_at": _iso(self.answered_at),
+            "ended_at": _iso(self.ended_at),
+            "duration_s": self.duration_s,
+            "recording": self.recording_path,
+            "worker": self.worker,
+            "sip_call_id": self.sip_call_id,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Attempt {self.id} {self.number} {self.state} {self.outcome}>"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
