@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(sip-tester ffmpeg kamailio)
+DEBIAN_PACKAGES=(sip-tester ffmpeg kamailio chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
