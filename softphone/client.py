@@ -145,28 +145,29 @@ class Worker:
 
     async def dial(self, user: str, *, withhold: bool = False, ring_timeout_s: float = 30.0,
                    hangup_after_s: float | None = None, record: bool = True, bridge: bool = True,
-                   ref: str | None = None) -> CallHandle:
+                   ref: str | None = None, announcement: str | None = None) -> CallHandle:
         """Dial `user` (E.164) at the trunk; returns once the worker has taken the call."""
         return await self._call(P.Dial(
             id=self._next_id(), call=ref or f"call-{next(self._refs)}", uri=self.settings.uri_for(user),
             withhold=withhold, ring_timeout_s=ring_timeout_s, hangup_after_s=hangup_after_s,
-            record=record, bridge=bridge,
-        ), withheld=withhold, record=record)
+            record=record, bridge=bridge, announcement=announcement,
+        ), withheld=withhold)
 
     async def dial_uri(self, uri: str, **options: object) -> CallHandle:
         """Dial a full SIP URI (tests, simulated lines)."""
         ref = str(options.pop("ref", None) or f"call-{next(self._refs)}")
         cmd = P.Dial(id=self._next_id(), call=ref, uri=uri, **options)  # type: ignore[arg-type]
-        return await self._call(cmd, withheld=cmd.withhold, record=cmd.record)
+        return await self._call(cmd, withheld=cmd.withhold)
 
     async def open_agent_line(self, uri: str, *, ring_timeout_s: float = 30.0) -> CallHandle:
         """Call the agent's phone; answered calls are bridged onto it while it is up."""
         cmd = P.OpenAgentLine(id=self._next_id(), call=f"agent-{next(self._refs)}", uri=uri,
                               ring_timeout_s=ring_timeout_s)
-        return await self._call(cmd, withheld=False, record=False)
+        return await self._call(cmd, withheld=False)
 
-    async def _call(self, cmd: P.Dial | P.OpenAgentLine, *, withheld: bool, record: bool) -> CallHandle:
-        handle = CallHandle(cmd.call, cmd.uri, withheld=withheld, record=record, hangup=self.hangup)
+    async def _call(self, cmd: P.Dial | P.OpenAgentLine, *, withheld: bool) -> CallHandle:
+        handle = CallHandle(cmd.call, cmd.uri, withheld=withheld, hangup=self.hangup,
+                            record_start=self.start_recording)
         self._calls[cmd.call] = handle
         try:
             await self._request(cmd)
@@ -174,6 +175,11 @@ class Worker:
             self._calls.pop(cmd.call, None)
             raise
         return handle
+
+    async def start_recording(self, ref: str) -> bool:
+        """Start recording call `ref` now."""
+        data = await self._request(P.RecordStart(id=self._next_id(), call=ref))
+        return bool(data.get("started"))
 
     async def hangup(self, ref: str) -> None:
         """Hang up call `ref`."""
@@ -258,8 +264,7 @@ class Worker:
             log.log(logging.getLevelName(msg.level.upper()), "worker %s: %s", self.name, msg.text)
 
     def _incoming(self, event: P.CallEvent) -> None:
-        handle = CallHandle(event.call, event.remote or "", withheld=False,
-                            record=self.settings.incoming == "answer", hangup=self.hangup)
+        handle = CallHandle(event.call, event.remote or "", withheld=False, hangup=self.hangup)
         self._calls[event.call] = handle
         if self._on_incoming is not None:
             self._on_incoming(handle)

@@ -9,7 +9,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pjsua2 as pj
 
@@ -18,8 +17,8 @@ from .call import CallState, SoftCall, now
 from .callerid import present
 from .endpoint import SipStack
 from .outcome import HangupCause, Outcome, classify
+from .mixer import Mixer
 from .pacing import Pacer
-from .recorder import RecordingParts, header_written, merge_stereo
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +36,10 @@ class Engine:
         self._calls: dict[str, SoftCall] = {}
         self._pending: deque[P.Dial | P.OpenAgentLine] = deque()
         self._dead: list[SoftCall] = []
-        self._recorders: dict[str, tuple[RecordingParts, list[pj.AudioMediaRecorder]]] = {}
+        self._mixer: Mixer | None = None
+        self._announcements: dict[str, str] = {}
         self._agent_ref: str | None = None
-        self._closing: list[tuple[str, RecordingParts, float]] = []
         self._pacer = Pacer()
-        self._merger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge")
         self._stopping = False
         self._start_id: int | None = None
         self._incoming_seq = 0
@@ -64,7 +62,8 @@ class Engine:
             self._check_deadlines()
             self._dispatch_pending()
             self._reap()
-            self._merge_closed()
+            if self._mixer is not None:
+                self._mixer.merge_closed()
         self._shutdown()
 
     def _wait_for_command(self, timeout: float) -> None:
@@ -110,6 +109,8 @@ class Engine:
             return {"queued": len(self._pending)}
         if isinstance(command, P.Hangup):
             return self._hangup(command.call, HangupCause.AGENT)
+        if isinstance(command, P.RecordStart):
+            return self._record_start(command.call)
         raise ValueError(f"unexpected command {command.type}")
 
     # -- start and registration --------------------------------------------
@@ -118,6 +119,7 @@ class Engine:
         if self._stack is not None:
             raise RuntimeError("already started")
         self._settings = cmd
+        self._mixer = Mixer(cmd.recording_dir, self._emit)
         self._stack = SipStack(cmd, on_registration=self._on_registration, on_incoming=self._on_incoming)
         self._start_id = cmd.id
         if cmd.registrar:
@@ -191,6 +193,8 @@ class Engine:
         self._calls[cmd.call] = call
         if is_agent:
             self._agent_ref = cmd.call
+        elif cmd.announcement:
+            self._announcements[cmd.call] = cmd.announcement
         self._emit(P.CallEvent(call=cmd.call, kind="calling", at=time.time(), sip_call_id=call.getInfo().callIdString))
 
     def _hangup(self, ref: str, cause: HangupCause) -> dict:
@@ -246,39 +250,24 @@ class Engine:
 
     def _connect_media(self, call: SoftCall) -> None:
         s = call.state
-        if s.role == "incoming" and s.record and call.audio is not None and s.ref not in self._recorders:
-            assert self._settings is not None
-            parts = RecordingParts.for_call(self._settings.recording_dir, s.ref)
-            heard = pj.AudioMediaRecorder()
-            heard.createRecorder(str(parts.debtor))
-            call.audio.startTransmit(heard)
-            self._recorders[s.ref] = (parts, [heard])
-            if self._settings.greeting:
-                player = pj.AudioMediaPlayer()
-                loop = 0 if self._settings.greeting_loop else pj.PJMEDIA_FILE_NO_LOOP
-                player.createPlayer(self._settings.greeting, loop)
-                player.startTransmit(call.audio)
-                self._recorders[s.ref][1].append(player)  # lives and dies with the call
+        assert self._mixer is not None and self._settings is not None
+        if call.audio is None:
             return
-        if s.role != "debtor" or call.audio is None:
-            return
-        agent = self._agent_audio() if s.bridge else None
-        if agent is not None:
-            call.audio.startTransmit(agent)
-            agent.startTransmit(call.audio)
-        if s.record and s.ref not in self._recorders:
-            assert self._settings is not None
-            parts = RecordingParts.for_call(self._settings.recording_dir, s.ref)
-            debtor_rec = pj.AudioMediaRecorder()
-            debtor_rec.createRecorder(str(parts.debtor))
-            call.audio.startTransmit(debtor_rec)
-            recorders = [debtor_rec]
-            if agent is not None:
-                agent_rec = pj.AudioMediaRecorder()
-                agent_rec.createRecorder(str(parts.agent))
-                agent.startTransmit(agent_rec)
-                recorders.append(agent_rec)
-            self._recorders[s.ref] = (parts, recorders)
+        if s.role == "incoming" and s.record and not self._mixer.recording(s.ref):
+            self._mixer.connect_incoming(call, greeting=self._settings.greeting, loop=self._settings.greeting_loop)
+        elif s.role == "debtor":
+            agent = self._agent_audio() if s.bridge else None
+            self._mixer.connect_debtor(call, agent, record=s.record, announcement=self._announcements.pop(s.ref, None))
+
+    def _record_start(self, ref: str) -> dict:
+        call = self._calls.get(ref)
+        if call is None or call.state.disconnected or call.state.role != "debtor":
+            raise KeyError(f"no live debtor call {ref!r}")
+        if call.audio is None:
+            raise RuntimeError(f"call {ref!r} has no audio yet")
+        assert self._mixer is not None
+        started = self._mixer.start_recording(call, self._agent_audio() if call.state.bridge else None)
+        return {"started": started}
 
     def _ended(self, call: SoftCall) -> None:
         s = call.state
@@ -305,42 +294,11 @@ class Engine:
             if self._calls.get(ref) is call:
                 del self._calls[ref]
                 self._pacer.released(now())
-            self._finish_recording(ref)
+            self._announcements.pop(ref, None)
+            if self._mixer is not None:
+                self._mixer.finish(ref)
         del dead, call
         gc.collect()
-
-    def _finish_recording(self, ref: str) -> None:
-        entry = self._recorders.pop(ref, None)
-        if entry is None:
-            return
-        parts, recorders = entry
-        # With mainThreadOnly the recorder is destroyed (and its WAV header
-        # written) on a later libHandleEvents turn, not by this clear().
-        recorders.clear()
-        self._closing.append((ref, parts, now() + 3.0))
-
-    def _merge_closed(self) -> None:
-        """Merge recordings whose parts pjmedia has finished writing."""
-        t = now()
-        for item in list(self._closing):
-            ref, parts, give_up = item
-            if t < give_up and not all(header_written(p) for p in (parts.agent, parts.debtor)):
-                continue
-            self._closing.remove(item)
-            self._submit_merge(ref, parts)
-
-    def _submit_merge(self, ref: str, parts: RecordingParts) -> None:
-        future = self._merger.submit(merge_stereo, parts)
-
-        def report(done) -> None:
-            try:
-                path = done.result()
-            except Exception:
-                log.exception("merging the recording of %s failed", ref)
-                path = None
-            self._emit(P.CallEvent(call=ref, kind="recording", at=time.time(), recording=str(path) if path else None))
-
-        future.add_done_callback(report)
 
     def _shutdown(self) -> None:
         for pending in list(self._pending):
@@ -352,11 +310,12 @@ class Engine:
                 except Exception:
                     log.exception("hangup of %s at shutdown failed", ref)
             deadline = now() + 5
-            while (self._calls or self._closing) and now() < deadline:
+            assert self._mixer is not None
+            while (self._calls or self._mixer.busy) and now() < deadline:
                 self._stack.endpoint.libHandleEvents(10)
                 self._reap()
-                self._merge_closed()
-            self._merger.shutdown(wait=True)
+                self._mixer.merge_closed()
+            self._mixer.shutdown()
             self._stack.destroy()
             self._stack = None
         self._emit(P.Reply(id=self._shutdown_id, ok=True, data={"shutdown": True}))

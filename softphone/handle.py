@@ -32,16 +32,18 @@ class CallResult:
 class CallHandle:
     """Events of one call in arrival order; `result()` waits for the end (and the recording)."""
 
-    def __init__(self, ref: str, uri: str, *, withheld: bool, record: bool,
-                 hangup: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(self, ref: str, uri: str, *, withheld: bool,
+                 hangup: Callable[[str], Awaitable[None]],
+                 record_start: Callable[[str], Awaitable[bool]] | None = None) -> None:
         self.ref = ref
         self.uri = uri
         self.withheld = withheld
         self.state = "queued"
         self.times: dict[str, float] = {}
         self.sip_call_id: str | None = None
-        self._record = record
+        self._record = False  # set by a recording_started event
         self._hangup = hangup
+        self._record_start = record_start
         self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._end: CallEvent | None = None
         self._recording: str | None = None
@@ -74,12 +76,15 @@ class CallHandle:
         if event.kind == "recording":
             self._recording = event.recording
             self._done.set()
+        elif event.kind == "recording_started":
+            self._record = True  # from now on the end is followed by the recording
+            self.times.setdefault(event.kind, event.at)
         else:
             self.state = event.kind
             self.times.setdefault(event.kind, event.at)
             if event.kind == "ended":
                 self._end = event
-                if not (self._record and "answered" in self.times):
+                if not self._record:
                     self._done.set()
         self._queue.put_nowait(event)
 
@@ -95,6 +100,17 @@ class CallHandle:
         """Hang up: CANCEL while it rings, BYE once answered."""
         if not self.ended:
             await self._hangup(self.ref)
+
+    async def start_recording(self) -> bool:
+        """Start recording now (on-demand recording); False if it already records."""
+        if self.ended or self._record_start is None:
+            return False
+        return await self._record_start(self.ref)
+
+    @property
+    def recording_started_at(self) -> float | None:
+        """Worker time when recording began — the zero of bookmark offsets."""
+        return self.times.get("recording_started")
 
     async def result(self) -> CallResult:
         """Wait until the call has ended and its recording (if any) is final."""

@@ -67,8 +67,9 @@ class Dial(Message):
     withhold: bool = False
     ring_timeout_s: float = 30.0
     hangup_after_s: float | None = None
-    record: bool = True
+    record: bool = True  # record from answer; False: only if a RecordStart comes
     bridge: bool = True  # bridge onto the agent line when one is up
+    announcement: str | None = None  # WAV played to the debtor on answer
 
 
 @message
@@ -89,6 +90,16 @@ class Hangup(Message):
     """End a call (CANCEL before answer, BYE after)."""
 
     type: ClassVar[str] = "hangup"
+    id: int
+    call: str
+
+
+@message
+@dataclass
+class RecordStart(Message):
+    """Start recording a live call now (on-demand recording)."""
+
+    type: ClassVar[str] = "record_start"
     id: int
     call: str
 
@@ -143,7 +154,7 @@ class CallEvent(Message):
 
     type: ClassVar[str] = "call"
     call: str
-    kind: str  # incoming | calling | ringing | answered | ended | recording
+    kind: str  # incoming | calling | ringing | answered | recording_started | ended | recording
     at: float
     sip_code: int | None = None
     sip_reason: str | None = None

@@ -147,3 +147,45 @@ def test_free_port_is_really_free() -> None:
     port = free_port("udp")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", port))
+
+
+async def test_on_demand_recording_starts_when_asked(make_worker: MakeWorker) -> None:
+    with SippPeer("answer") as peer:
+        worker = await make_worker(peer.uri)
+        handle = await worker.dial(DEBTOR, hangup_after_s=2.5, record=False)
+        async for event in handle.events():
+            if event.kind == "answered":
+                answered = event.at
+                assert await handle.start_recording()
+                assert not await handle.start_recording()  # already recording
+            if event.kind == "ended":
+                break
+        result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+    assert result.recording is not None
+    assert handle.recording_started_at is not None and handle.recording_started_at >= answered
+    assert len(load_wav(result.recording)) / 1000 == pytest.approx(2.5, abs=0.6)
+
+
+async def test_unrecorded_call_has_no_recording(make_worker: MakeWorker) -> None:
+    with SippPeer("answer") as peer:
+        worker = await make_worker(peer.uri)
+        result = await call_result(worker, hangup_after_s=0.5, record=False)
+    assert result.outcome == "answered" and result.recording is None
+
+
+async def test_announcement_is_played_to_the_debtor(make_worker: MakeWorker, tmp_path) -> None:
+    import subprocess
+
+    announcement = tmp_path / "announce.wav"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=880:duration=1",
+                    "-ar", "16000", "-ac", "1", str(announcement)], check=True)
+    phone_calls: list = []
+    # A second softphone plays the debtor and records what it hears.
+    debtor = await make_worker("127.0.0.1:9", incoming="answer", name="debtor-phone", on_incoming=phone_calls.append)
+    worker = await make_worker("127.0.0.1:9")
+    handle = await worker.dial_uri(f"sip:debtor@127.0.0.1:{debtor.local_port}", hangup_after_s=2.0,
+                                   announcement=str(announcement))
+    await asyncio.wait_for(handle.result(), RESULT_TIMEOUT)
+    heard = await asyncio.wait_for(phone_calls[0].result(), RESULT_TIMEOUT)
+    debtor_heard = load_wav(heard.recording).split_to_mono()[1]
+    assert debtor_heard[:1000].rms > 100  # the announcement, at the start
