@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from threading import Lock
+from threading import RLock
 from typing import Any, Literal
 
 from alembic import command
@@ -22,7 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK = int.from_bytes(b"belblok", "big")  # a PostgreSQL advisory lock key
 
-_ALEMBIC_RUNNING = Lock()
+_ALEMBIC_RUNNING = RLock()
 
 SchemaState = Literal["empty", "current", "outdated", "unknown"]
 
@@ -175,9 +175,16 @@ def schema_state(engine: Engine) -> SchemaState:
 def ensure_schema(engine: Engine, *, auto_create: bool = True) -> None:
     """Create the schema on an empty database; refuse an out-of-date one."""
     state = schema_state(engine)
-    if state == "empty" and auto_create:
-        upgrade(engine)
-    elif state == "outdated":
+    if state == "current":
+        return
+    # pysqlite commits DDL as it goes, so a migration under way in another
+    # thread looks "outdated" for a moment: decide again once it is done.
+    with _ALEMBIC_RUNNING:
+        state = schema_state(engine)
+        if state == "empty" and auto_create:
+            upgrade(engine)
+            return
+    if state == "outdated":
         raise DatabaseError("the database schema is out of date: run `belblok db upgrade`")
     elif state == "unknown":
         raise DatabaseError(
