@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any
 
 from .calllog import CallLog
 from .config import Config
+from .recordingjobs import process_one
 from .telephony import DialRequest, Telephony
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,10 @@ async def run_call(cfg: Config, calllog: CallLog, number: str, *, withhold: bool
         request = DialRequest(number=number, withhold=withhold, ring_timeout_s=ring_timeout_s,
                               hangup_after_s=hangup_after_s, agent=agent)
         attempt_id = await phone.place(request)
+    recording = phone.recordings.by_attempt(attempt_id)
+    if recording is not None:
+        # The contract: `belblok call` leaves its recording processed (compact, analysed).
+        await asyncio.to_thread(process_one, phone.recordings, cfg, recording.id)
     attempt = calllog.get(attempt_id).to_json()
     if attempt["outcome"] == "network_error":
         print(f"belblok: warning: no usable SIP answer from the trunk at {cfg.sip.trunk} "

@@ -44,7 +44,8 @@ def _say(text: str) -> None:
 def _agent_voice(directory: Path) -> Path:
     """A short tone that stands in for the agent's voice on the simulated agent phone."""
     path = directory / "agent-voice.wav"
-    Sine(440).to_audio_segment(duration=1500, volume=-12).set_frame_rate(16000).set_channels(1).export(path, "wav")
+    with path.open("wb") as f:  # pydub leaves a path's file open
+        Sine(440).to_audio_segment(duration=1500, volume=-12).set_frame_rate(16000).set_channels(1).export(f, "wav")
     return path
 
 

@@ -15,6 +15,7 @@ from softphone.protocol import CallEvent
 
 from .calllog import CallLog
 from .config import Config
+from .recordingstore import RecordingStore
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Telephony:
         self.worker = Worker(worker_settings(config, name))
         self.coordinator = coordinator_id()
         self.agent_line: CallHandle | None = None
+        self.recordings = RecordingStore(calllog._sessions)
 
     async def start(self) -> None:
         """Close the books on attempts of dead coordinators, then start the worker."""
@@ -131,6 +133,8 @@ class Telephony:
                 request.number, withhold=request.withhold, ref=f"attempt-{attempt_id}",
                 ring_timeout_s=request.ring_timeout_s or self.config.sip.ring_timeout_s,
                 hangup_after_s=request.hangup_after_s,
+                record=self.config.recording.policy == "all",
+                announcement=self._announcement(),
             )
         except WorkerError as exc:
             await asyncio.to_thread(
@@ -139,6 +143,12 @@ class Telephony:
             )
             raise
         return handle, attempt_id
+
+    def _announcement(self) -> str | None:
+        rec = self.config.recording
+        if rec.policy == "none" or not rec.announcement:
+            return None
+        return os.path.abspath(rec.announcement)
 
     async def follow(self, handle: CallHandle, attempt_id: int) -> None:
         """Write each of the call's events to its attempt row, until the recording is final."""
@@ -162,3 +172,4 @@ class Telephony:
             )
         elif event.kind == "recording" and event.recording:
             self.calllog.set_recording(attempt_id, event.recording)
+            self.recordings.register(attempt_id, event.recording, at=at)

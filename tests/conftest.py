@@ -48,6 +48,17 @@ def load_wav(path: str | Path):
         return AudioSegment.from_wav(f)
 
 
+def probe(path: str | Path) -> dict:
+    """ffprobe's view of an audio file: format, codec, channels, duration (it must decode)."""
+    import json as _json
+
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels:format=duration",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True)
+    data = _json.loads(out.stdout)
+    stream = data["streams"][0]
+    return {"codec": stream["codec_name"], "channels": stream["channels"], "duration": float(data["format"]["duration"])}
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real `belblok` console script."""
     return subprocess.run([str(Path(sys.executable).with_name("belblok")), *args], cwd=cwd, capture_output=True,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from softphone.sipp import SippPeer
-from tests.conftest import load_wav, run_cli
+from tests.conftest import probe, run_cli
 
 REQUIRED_KEYS = {"attempt_id", "number", "outcome", "sip_code", "sip_reason", "caller_id_withheld", "answered_at",
                  "ended_at", "duration_s", "recording"}
@@ -67,7 +67,9 @@ def test_call_prints_the_attempt_as_json(tmp_path: Path, db_url: str) -> None:
     assert (out["outcome"], out["sip_code"], out["sip_reason"]) == ("answered", 200, "OK")
     assert out["caller_id_withheld"] is False
     assert out["duration_s"] == pytest.approx(1.5, abs=0.5)
-    assert load_wav(out["recording"]).channels == 2
+    audio = probe(out["recording"])  # processed before `call` exits: compact, stereo, same length
+    assert audio["channels"] == 2
+    assert audio["duration"] == pytest.approx(out["duration_s"], abs=0.5)
     assert attempt_count(db_url) == 1
 
 
