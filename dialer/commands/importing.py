@@ -1,0 +1,114 @@
+"""`belblok import debtors|contacts|invoices|payments FILE [--map MAPFILE]`: CSV exports into the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.exc import DBAPIError
+
+from ..clock import utcnow
+from ..config import Config
+from ..importer import IMPORT_KINDS, ImportFailed, import_csv
+from .common import sessions_for
+
+EXIT_FAILED = 1
+PROGRESS_FROM = 1000  # rows; smaller files finish before a bar is worth drawing
+
+
+class MapError(ValueError):
+    """The --map file cannot be used; the message says why."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `import` command."""
+    command = sub.add_parser("import", help="import debtors, contacts, invoices or payments from a CSV export",
+                             description="Check the whole CSV file, then import all of it or nothing. "
+                                         "See docs/import.md for the columns.")
+    command.add_argument("kind", choices=IMPORT_KINDS, help="what the file holds")
+    command.add_argument("file", metavar="FILE", help="the CSV file (';' or ',', UTF-8 or Windows-1252)")
+    command.add_argument("--map", metavar="MAPFILE",
+                         help="TOML file whose [columns] table maps our column names to the file's headers")
+    command.set_defaults(handler=run)
+
+
+def load_map(path: str) -> dict[str, str]:
+    """The [columns] table of a map file: canonical column → header in the CSV file."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise MapError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MapError(f"{path}: not a TOML file: {exc}") from None
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        raise MapError(f"{path}: no [columns] table (write: [columns] then lines like amount = \"Bedrag\")")
+    wrong = [name for name, header in columns.items() if not isinstance(header, str)]
+    if wrong:
+        raise MapError(f"{path}: [columns] {wrong[0]}: the header must be text in quotes")
+    return dict(columns)
+
+
+class ProgressLine:
+    """A one-line progress report on a terminal, rewritten in place; silent when the stream is not a TTY."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.active = stream.isatty()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Show `done` of `total` rows for `stage`."""
+        if self.active and total >= PROGRESS_FROM:
+            percent = 100 * done // max(total, 1)
+            self.stream.write(f"\r{stage}: {done:,}/{total:,} rows ({percent}%)\x1b[K")
+            self.stream.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        """Remove the line before anything else is printed."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    """Import the file in one transaction; list every problem and write nothing if there is one."""
+    try:
+        data = Path(args.file).read_bytes()
+        mapping = load_map(args.map) if args.map else None
+    except OSError as exc:
+        print(f"belblok: error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except MapError as exc:
+        print(f"belblok: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    progress = ProgressLine(sys.stderr)
+    with sessions_for(cfg)() as session:
+        try:
+            with session.begin():
+                result = import_csv(session, args.kind, data, mapping=mapping, region=cfg.numbers.default_region,
+                                    today=utcnow().date(), progress=progress)
+        except ImportFailed as exc:
+            progress.clear()
+            if len(exc.errors) == 1 and exc.errors[0].row is None and exc.errors[0].column is None:
+                print(f"belblok: error: {args.file}: {exc.errors[0].message}", file=sys.stderr)
+            else:
+                for error in exc.errors:
+                    print(error, file=sys.stderr)
+                print(f"belblok: error: {args.file}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except DBAPIError as exc:  # e.g. another import of the same rows committed first
+            progress.clear()
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            print(f"belblok: error: {args.file}: the database refused the import ({reason}); nothing imported",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            progress.clear()
+    print(result.summary)
+    return 0
