@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
 
+from softphone.client import Worker, WorkerSettings
 from softphone.handle import CallHandle
 
 from .calllog import CallLog
@@ -35,16 +38,34 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+TrunkFor = Callable[[str], str]
+
+
+class RoutedWorker(Worker):
+    """A worker that sends each number to the trunk (host:port) `trunk_for(number)` names."""
+
+    def __init__(self, settings: WorkerSettings, trunk_for: TrunkFor) -> None:
+        super().__init__(settings)
+        self.trunk_for = trunk_for
+
+    async def dial(self, user: str, **options: Any) -> CallHandle:  # type: ignore[override]
+        """Dial `user` at its own trunk (the options are Worker.dial's)."""
+        uri = replace(self.settings, trunk=self.trunk_for(user)).uri_for(user)
+        return await self.dial_uri(uri, **options)
+
+
 class Desk:
     """One agent's telephone: dials through its own worker and publishes every change."""
 
     def __init__(self, agent: str, cfg: Config, calllog: CallLog, hub: EventHub,
-                 agent_line: str | None = None) -> None:
+                 agent_line: str | None = None, trunk_for: TrunkFor | None = None) -> None:
         self.agent = agent
         self.agent_line_uri = agent_line
         self.hub = hub
         self.calllog = calllog
         self.telephony = Telephony(cfg, calllog, name=f"desk-{agent}")
+        if trunk_for is not None:  # e.g. the demo: one simulated line per behaviour, chosen by number
+            self.telephony.worker = RoutedWorker(self.telephony.worker.settings, trunk_for)
         self.current: int | None = None
         self.target: CallTarget | None = None
         self._handle: CallHandle | None = None
@@ -132,10 +153,11 @@ class Desk:
 class Switchboard:
     """Every desk of this coordinator, created on first use."""
 
-    def __init__(self, cfg: Config, calllog: CallLog, hub: EventHub) -> None:
+    def __init__(self, cfg: Config, calllog: CallLog, hub: EventHub, trunk_for: TrunkFor | None = None) -> None:
         self.cfg = cfg
         self.calllog = calllog
         self.hub = hub
+        self.trunk_for = trunk_for
         self._desks: dict[str, Desk] = {}
 
     def desk(self, agent: str, agent_line: str | None = None) -> Desk:
@@ -143,7 +165,7 @@ class Switchboard:
         desk = self._desks.get(agent)
         if desk is None:
             desk = self._desks[agent] = Desk(agent, self.cfg, self.calllog, self.hub,
-                                             agent_line or self.cfg.agent.line or None)
+                                             agent_line or self.cfg.agent.line or None, self.trunk_for)
         return desk
 
     def desks(self) -> list[Desk]:

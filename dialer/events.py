@@ -55,15 +55,24 @@ class EventHub:
                     queue.get_nowait()  # drop the oldest rather than stall the dialer
                 queue.put_nowait(event)
 
-    async def subscribe(self, agent: str) -> AsyncIterator[LiveEvent]:
-        """Events for `agent` from now on, until the consumer stops iterating."""
+    def listen(self, agent: str) -> asyncio.Queue[LiveEvent]:
+        """A queue that receives `agent`'s events from this moment on; pair it with `unlisten`."""
         queue: asyncio.Queue[LiveEvent] = asyncio.Queue(QUEUE_LIMIT)
         self._queues[agent].add(queue)
+        return queue
+
+    def unlisten(self, agent: str, queue: asyncio.Queue[LiveEvent]) -> None:
+        """Stop delivering to a queue from `listen`."""
+        self._queues[agent].discard(queue)
+
+    async def subscribe(self, agent: str) -> AsyncIterator[LiveEvent]:
+        """Events for `agent` from now on, until the consumer stops iterating."""
+        queue = self.listen(agent)
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._queues[agent].discard(queue)
+            self.unlisten(agent, queue)
 
     def subscribers(self, agent: str) -> int:
         """How many live subscriptions an agent has (a panel open means at least one)."""

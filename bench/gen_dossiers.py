@@ -1,0 +1,133 @@
+"""Generate a large dossier database for bench/panel.py: 1,000,000 debtors and 10,000,000 attempts in PostgreSQL.
+
+    .venv/bin/python bench/gen_dossiers.py                      # belblok_bench on 127.0.0.1:5432, user postgres
+    .venv/bin/python bench/gen_dossiers.py --debtors 100000 --attempts 1000000
+
+The database is dropped and created anew, migrated with Belblok's own migrations, then filled with
+INSERT … SELECT generate_series (no data leaves the server), and analysed. Per debtor: 2 contacts with a
+phone each, 3 invoices (one settled, two open of different ages), 2 payments, a note; every 5th debtor an
+agreement, every 20th an open complaint on an invoice; the attempts are spread evenly over the debtors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dialer.database import make_engine, upgrade  # noqa: E402
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+CHUNK = 1_000_000
+
+
+def _step(conn: psycopg.Connection, what: str, statement: str, **params: int) -> None:
+    started = time.monotonic()
+    conn.execute(statement, params)
+    conn.commit()
+    print(f"  {what}: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def generate(url: str, debtors: int, attempts: int) -> None:
+    """Fill an empty, migrated database."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET synchronous_commit = off")
+        _step(conn, f"{debtors:,} debtors", """
+            INSERT INTO debtors (id, ref, name, kind, country, language, customer_since, do_not_call, written_only,
+                                 insolvent, priority_boost, payment_day, created_at, updated_at)
+            SELECT i, 'B' || lpad(i::text, 7, '0'), 'Bedrijf ' || i || ' B.V.',
+                   CASE WHEN i %% 10 = 0 THEN 'person' ELSE 'company' END, 'NL', CASE WHEN i %% 7 = 0 THEN 'en' ELSE 'nl' END,
+                   date '2015-01-01' + (i %% 3650), false, false, false, 0, 1 + i %% 28, now(), now()
+            FROM generate_series(1, %(n)s::int) AS i""", n=debtors)
+        _step(conn, "contacts", """
+            INSERT INTO contacts (id, debtor_id, name, role, email)
+            SELECT 2 * i - 1 + k, i, CASE k WHEN 0 THEN 'Eigenaar ' ELSE 'Boekhouder ' END || i,
+                   CASE k WHEN 0 THEN 'owner' ELSE 'bookkeeper' END, 'contact' || (2 * i - 1 + k) || '@debiteur.example'
+            FROM generate_series(1, %(n)s::int) AS i, generate_series(0, 1) AS k""", n=debtors)
+        _step(conn, "phones", """
+            INSERT INTO phones (id, contact_id, number, label, kind, refuses_anonymous)
+            SELECT c, c, '+3120' || lpad(c::text, 7, '0'), 'direct', 'direct', false
+            FROM generate_series(1, %(n)s::int) AS c""", n=2 * debtors)
+        _step(conn, "invoices", """
+            INSERT INTO invoices (id, debtor_id, number, date, due_date, amount, open_amount, currency, delivered_on,
+                                  delivery_method, description)
+            SELECT 3 * (i - 1) + k, i, 'F' || i || '-' || k, current_date - (30 + k * 40 + i %% 30),
+                   current_date - (k * 40 + i %% 30), 10000 + (i %% 500) * 100 + k,
+                   CASE WHEN k = 1 THEN 0 ELSE 10000 + (i %% 500) * 100 + k END, 'EUR',
+                   current_date - (31 + k * 40 + i %% 30), 'bezorgd', 'Levering ' || k
+            FROM generate_series(1, %(n)s::int) AS i, generate_series(1, 3) AS k""", n=debtors)
+        _step(conn, "payments", """
+            INSERT INTO payments (id, debtor_id, invoice_id, date, amount, reference, natural_key)
+            SELECT 2 * (i - 1) + k, i, CASE k WHEN 1 THEN 3 * (i - 1) + 1 ELSE NULL END,
+                   current_date - (60 + k * 10 + i %% 30), 5000 + k, 'bank', 'bench:' || i || ':' || k
+            FROM generate_series(1, %(n)s::int) AS i, generate_series(1, 2) AS k""", n=debtors)
+        _step(conn, "notes", """
+            INSERT INTO notes (id, debtor_id, author, text, created_at)
+            SELECT i, i, 'agent', 'Belt terug na de 25e', now() - make_interval(days => i %% 100)
+            FROM generate_series(1, %(n)s::int) AS i""", n=debtors)
+        _step(conn, "agreements", """
+            INSERT INTO agreements (id, debtor_id, amount, due_date, status, agent, created_at)
+            SELECT i / 5, i, 20000, current_date + 14, CASE WHEN i %% 10 = 0 THEN 'broken' ELSE 'open' END, 'agent',
+                   now() - interval '3 days'
+            FROM generate_series(5, %(n)s::int, 5) AS i""", n=debtors)
+        _step(conn, "complaints", """
+            INSERT INTO complaints (id, debtor_id, status, summary, opened_on)
+            SELECT i / 20, i, 'open', 'Levering beschadigd', current_date - 5
+            FROM generate_series(20, %(n)s::int, 20) AS i""", n=debtors)
+        _step(conn, "complaint invoices", """
+            INSERT INTO complaint_invoices (complaint_id, invoice_id)
+            SELECT i / 20, 3 * (i - 1) + 2 FROM generate_series(20, %(n)s::int, 20) AS i""", n=debtors)
+        for start in range(1, attempts + 1, CHUNK):
+            end = min(start + CHUNK - 1, attempts)
+            _step(conn, f"attempts {start:,}–{end:,}", """
+                INSERT INTO attempts (id, number, debtor_ref, contact_ref, agent, caller_id, caller_id_withheld, state,
+                                      created_at, ringing_at, answered_at, ended_at, outcome, sip_code, sip_reason,
+                                      sip_code_source)
+                SELECT a, '+3120' || lpad((2 * d - 1)::text, 7, '0'), 'B' || lpad(d::text, 7, '0'),
+                       'Eigenaar ' || d, 'agent', '+31201234567', false, 'ended', t, t + interval '2 s',
+                       CASE WHEN a %% 3 = 0 THEN t + interval '8 s' END, t + interval '60 s',
+                       CASE WHEN a %% 3 = 0 THEN 'answered' ELSE 'no_answer' END,
+                       CASE WHEN a %% 3 = 0 THEN 200 ELSE 408 END, 'OK', 'wire'
+                FROM (SELECT a, 1 + (a - 1) %% %(debtors)s::bigint AS d,
+                             now() - make_interval(mins => (a %% 500000)::int) AS t
+                      FROM generate_series(%(start)s::bigint, %(end)s::bigint) AS a) AS s""",
+                  debtors=debtors, start=start, end=end)
+        for table in ("debtors", "contacts", "phones", "invoices", "payments", "notes", "agreements", "complaints",
+                      "attempts"):
+            conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT max(id) FROM {}))")
+                         .format(sql.Literal(table), sql.Identifier(table)))
+        conn.commit()
+        conn.autocommit = True
+        _step(conn, "ANALYZE", "ANALYZE")
+
+
+def main() -> int:
+    """Drop, create, migrate and fill the bench database."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default=SERVER, help=f"PostgreSQL server URL (default {SERVER})")
+    parser.add_argument("--database", default="belblok_bench")
+    parser.add_argument("--debtors", type=int, default=1_000_000)
+    parser.add_argument("--attempts", type=int, default=10_000_000)
+    args = parser.parse_args()
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.database)))
+    url = f"{args.server}/{args.database}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    started = time.monotonic()
+    print(f"generating {args.debtors:,} debtors and {args.attempts:,} attempts in {args.database}", flush=True)
+    generate(url, args.debtors, args.attempts)
+    print(f"done in {time.monotonic() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

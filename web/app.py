@@ -1,0 +1,104 @@
+"""The application factory: `create_app(config)` wires the database, telephony, mail and the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+
+from dialer.calllog import CallLog
+from dialer.clock import utcnow
+from dialer.config import Config
+from dialer.database import ensure_schema, make_engine, session_factory
+from dialer.desk import Switchboard
+from dialer.events import EventHub
+from dialer.mailer import Mailer
+from dialer.negotiation import load_room
+
+from . import render
+from .auth import auth_middleware
+from .csrf import csrf_middleware
+from .i18n import choose, current_language
+from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, READS, ROOM, SESSIONS,
+                   SOCKETS, SWITCHBOARD)
+from .routes import setup_routes
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+@web.middleware
+async def language_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """The request's UI language before login is known: the switch's cookie, else the team's."""
+    cfg = request.app[CONFIG]
+    current_language.set(choose(None, request.query.get("lang") or request.cookies.get("belblok_lang"),
+                                cfg.team.ui_language))
+    response: web.StreamResponse = await handler(request)
+    if request.query.get("lang") in ("nl", "en"):
+        response.set_cookie("belblok_lang", request.query["lang"], max_age=365 * 86400, path="/", samesite="Lax",
+                            httponly=True, secure=cfg.web.secure_cookies)
+    return response
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[CONFIG].database.url)
+    await asyncio.to_thread(ensure_schema, engine, auto_create=True)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    app[READS] = session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    yield
+    engine.dispose()
+
+
+def _telephony(trunk_for: Callable[[str], str] | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        hub = EventHub()
+        app[HUB] = hub
+        app[SWITCHBOARD] = Switchboard(app[CONFIG], CallLog(app[SESSIONS]), hub, trunk_for=trunk_for)
+        yield
+        await app[SWITCHBOARD].close()
+
+    return context
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config_dir: Path = Path("config"),
+               outbox_dir: Path = Path("var/outbox"), trunk_for: Callable[[str], str] | None = None,
+               ) -> web.Application:
+    """The Belblok web application for `config` (tests call it with a test configuration)."""
+    app = web.Application(middlewares=[language_middleware, auth_middleware, csrf_middleware],
+                          client_max_size=32 * 1024 * 1024)
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[CONFIG_DIR] = config_dir
+    app[OUTBOX_DIR] = outbox_dir
+    app[MAILER] = Mailer(config.smtp, outbox_dir)
+    app[ROOM] = load_room(config_dir / "negotiation.toml", min_amount=config.queue.min_amount)
+    app[SOCKETS] = set()
+    app[LOGINS] = {}
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_telephony(trunk_for))
+    app.on_response_prepare.append(_security_headers)
+    app.on_shutdown.append(_close_sockets)
+    render.setup(app)
+    setup_routes(app)
+    return app

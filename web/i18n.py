@@ -1,0 +1,117 @@
+"""Translations: gettext catalogs (.po in web/translations) loaded at start, the language per request."""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("nl", "en")
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar("current_language", default="en")
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> NullTranslations:
+    """The compiled catalog for a language, read from its .po file (no compile step needed)."""
+    path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    if not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as po:
+        messages = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def gettext(message: str) -> str:
+    """Translate into the request's language."""
+    return catalog(current_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Translate a message with a count."""
+    return catalog(current_language.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def choose(user_language: str | None, cookie: str | None, team_default: str) -> str:
+    """The UI language: the user's own, else the switch's cookie, else the team's (nl for NL and BE)."""
+    for candidate in (user_language, cookie, team_default):
+        if candidate in LANGUAGES:
+            return candidate  # type: ignore[return-value]
+    return "en"
+
+
+def locale() -> str:
+    """The Babel locale of the request's language."""
+    return LOCALES.get(current_language.get(), "en_GB")
+
+
+_PROBE = Decimal("1234567.89")
+
+
+@lru_cache(maxsize=64)
+def _currency_shape(currency: str, where: str) -> tuple[tuple[str, str], tuple[str, str], str, str]:
+    """How Babel writes amounts in this currency and locale: (prefix, suffix) for + and -, group and decimal marks."""
+    shapes = []
+    for probe in (_PROBE, -_PROBE):
+        text = format_currency(probe, currency, locale=where)
+        start = text.index("1")
+        end = text.rindex("9") + 1
+        shapes.append((text[:start], text[end:]))
+    digits = format_currency(_PROBE, currency, locale=where)
+    digits = digits[digits.index("1"):digits.rindex("9") + 1]  # e.g. 1.234.567,89
+    return shapes[0], shapes[1], digits[1], digits[-3]
+
+
+def money(value: str | Decimal | None, currency: str | None = "EUR") -> str:
+    """An amount in the request's locale (€ 1.234,56 or €1,234.56), shaped as Babel shapes it."""
+    if value is None or value == "":
+        return "–"
+    amount = Decimal(str(value))
+    positive, negative, group, decimal = _currency_shape(currency or "EUR", locale())
+    plain = f"{abs(amount):,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+    prefix, suffix = negative if amount < 0 else positive
+    return f"{prefix}{plain}{suffix}"
+
+
+def number(value: int | Decimal) -> str:
+    """A number in the request's locale."""
+    return format_decimal(value, locale=locale())
+
+
+@lru_cache(maxsize=8192)
+def _day(value: str | date, form: str, where: str) -> str:
+    parsed = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(parsed, format=form, locale=where)
+
+
+def day(value: str | date | None, form: str = "medium") -> str:
+    """A date (ISO text or date) in the request's locale."""
+    if not value:
+        return "–"
+    return _day(value, form, locale())
+
+
+def moment(value: str | datetime | None, zone: str | None = None) -> str:
+    """A date and time in the request's locale, in `zone` (the team's) if given."""
+    if not value:
+        return "–"
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(parsed, format="short", tzinfo=ZoneInfo(zone) if zone else None, locale=locale())

@@ -1,0 +1,37 @@
+"""Typed application keys: everything the views share, wired once in `create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.config import Config
+from dialer.desk import Switchboard
+from dialer.events import EventHub
+from dialer.mailer import Mailer
+from dialer.negotiation import NegotiationRoom
+from dialer.users import Identity
+
+CONFIG = web.AppKey("config", Config)
+ENGINE = web.AppKey("engine", Engine)
+SESSIONS = web.AppKey("sessions", sessionmaker[Session])
+READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement reads without BEGIN/ROLLBACK
+HUB = web.AppKey("hub", EventHub)
+SWITCHBOARD = web.AppKey("switchboard", Switchboard)
+MAILER = web.AppKey("mailer", Mailer)
+ROOM = web.AppKey("room", NegotiationRoom)
+CLOCK = web.AppKey("clock", Callable[[], datetime])
+CONFIG_DIR = web.AppKey("config_dir", Path)
+OUTBOX_DIR = web.AppKey("outbox_dir", Path)
+SOCKETS = web.AppKey("sockets", set)
+LOGINS = web.AppKey("logins", dict)  # a short-lived cache of resolved credentials (web/auth.py)
+
+# Per request, set by the auth middleware.
+USER = web.RequestKey("user", Identity)
+CSRF = web.RequestKey("csrf", str)
+VIA = web.RequestKey("via", str)  # "cookie" or "bearer"

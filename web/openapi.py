@@ -1,0 +1,206 @@
+"""The OpenAPI 3 document of /api/v1, as data (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "The request is malformed", 401: "Not logged in (no or a wrong bearer token or session)",
+            403: "Your role may not do this, or the CSRF token is missing", 404: "Not found",
+            409: "Conflict", 422: "Not valid", 501: "Not available", 502: "The telephone failed"}
+    return {str(code): _json(_ERROR, text[code]) for code in codes}
+
+
+_MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1234.50"}
+_DATE = {"type": "string", "format": "date"}
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {
+        "error": {"type": "string"}, "reason": {"type": "string"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ImportError"}},
+        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
+    "ImportError": {"type": "object", "required": ["row", "column", "message"], "properties": {
+        "row": {"type": "integer", "nullable": True}, "column": _NULLABLE_STRING, "message": {"type": "string"}}},
+    "Dossier": {"type": "object", "description": "Everything known about one debtor (dialer.dossier.build_dossier).",
+                "required": ["debtor", "contacts", "invoices", "payments", "complaints", "agreements", "attempts",
+                             "notes"],
+                "properties": {
+                    "debtor": {"type": "object", "properties": {
+                        "ref": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+                        "customer_type": {"type": "string", "enum": ["new", "regular", "unknown"]},
+                        "total_open": _MONEY, "max_days_overdue": {"type": "integer"},
+                        "repeat_late_payer": {"type": "boolean"}}},
+                    "contacts": {"type": "array", "items": {"type": "object"}},
+                    "invoices": {"type": "array", "items": {"type": "object"}},
+                    "payments": {"type": "array", "items": {"type": "object"}},
+                    "complaints": {"type": "array", "items": {"type": "object"}},
+                    "agreements": {"type": "array", "items": {"type": "object"}},
+                    "attempts": {"type": "array", "items": {"type": "object"}},
+                    "notes": {"type": "array", "items": {"type": "object"}}}},
+    "DossierRow": {"type": "object", "properties": {
+        "ref": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+        "country": {"type": "string"}, "total_open": _MONEY, "open_invoices": {"type": "integer"},
+        "max_days_overdue": {"type": "integer"}, "do_not_call": {"type": "boolean"},
+        "below_min_amount": {"type": "boolean"}}},
+    "DialRequest": {"type": "object", "required": ["debtor_ref", "number"], "properties": {
+        "debtor_ref": {"type": "string"}, "number": {"type": "string", "description": "E.164, one of the dossier's"}}},
+    "Dialled": {"type": "object", "properties": {
+        "attempt_id": {"type": "integer"}, "debtor_ref": {"type": "string"}, "number": {"type": "string"},
+        "contact": {"type": "string"}}},
+    "LiveEvent": {"type": "object", "properties": {
+        "agent": {"type": "string"},
+        "kind": {"type": "string", "enum": ["agent_line", "dialing", "ringing", "answered", "ended", "recording",
+                                            "refused", "reminder", "error"]},
+        "at": {"type": "string", "format": "date-time"}, "attempt_id": {"type": "integer", "nullable": True},
+        "debtor_ref": _NULLABLE_STRING, "contact_ref": _NULLABLE_STRING, "number": _NULLABLE_STRING,
+        "withheld": {"type": "boolean"}, "outcome": _NULLABLE_STRING,
+        "sip_code": {"type": "integer", "nullable": True}, "sip_reason": _NULLABLE_STRING,
+        "detail": {"type": "object"}}},
+    "NoteRequest": {"type": "object", "required": ["debtor_ref", "text"], "properties": {
+        "debtor_ref": {"type": "string"}, "text": {"type": "string"}, "attempt_id": {"type": "integer"}}},
+    "Note": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "text": {"type": "string"}, "attempt_id": {"type": "integer", "nullable": True},
+        "author": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}},
+    "Payment": {"type": "object", "required": ["amount", "due_date"], "properties": {
+        "amount": _MONEY, "due_date": _DATE}},
+    "Agreement": {"type": "object", "required": ["payments"], "properties": {
+        "payments": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Payment"},
+                     "description": "The first payment first; more than one makes instalments"},
+        "discount_pct": {"type": "string", "example": "2"},
+        "invoices": {"type": "array", "items": {"type": "string"}, "description": "Invoice numbers; empty: all open"},
+        "conditional_on_complaint": {"type": "integer", "description": "A complaint that must be resolved first"}}},
+    "WrapUp": {"type": "object", "required": ["debtor_ref", "outcome"], "properties": {
+        "debtor_ref": {"type": "string"}, "attempt_id": {"type": "integer"},
+        "outcome": {"type": "string", "enum": ["promise_to_pay", "callback", "complaint_raised", "refused",
+                                               "broke_off", "no_contact", "wrong_number"]},
+        "contact": {"type": "string", "description": "Name of the contact spoken to"},
+        "agreement": {"$ref": "#/components/schemas/Agreement"},
+        "callback": {"type": "object", "required": ["at"], "properties": {
+            "at": {"type": "string", "example": "2026-12-01T16:30",
+                   "description": "Local wall-clock time in the team's time zone"},
+            "note": {"type": "string"}}},
+        "complaint": {"type": "string"}, "complaint_invoices": {"type": "array", "items": {"type": "string"}},
+        "escalation": {"type": "string", "enum": ["written_reminder", "collection_agency"]},
+        "tasks": {"type": "array", "items": {"type": "string", "enum": ["send_invoice_copy", "check_payment"]}},
+        "note": {"type": "string"},
+        "confirm": {"type": "boolean", "description": "Save although the agreement leaves the negotiation room"}}},
+    "Warning": {"type": "object", "required": ["code", "params"], "properties": {
+        "code": {"type": "string", "enum": ["first_payment_below_minimum", "too_many_instalments", "beyond_term",
+                                            "discount_not_allowed", "total_below_open", "total_above_open",
+                                            "below_min_amount"]},
+        "params": {"type": "object", "additionalProperties": {"type": "string"}}, "message": {"type": "string"}}},
+    "WrapUpResult": {"type": "object", "properties": {
+        "agreement_id": {"type": "integer", "nullable": True}, "email_id": {"type": "integer", "nullable": True},
+        "email_status": {"type": "string", "nullable": True, "enum": ["sent", "failed", "queued", None]},
+        "email_missing": {"type": "boolean"}, "callback_id": {"type": "integer", "nullable": True},
+        "follow_up_id": {"type": "integer", "nullable": True}, "complaint_id": {"type": "integer", "nullable": True},
+        "task_ids": {"type": "array", "items": {"type": "integer"}}, "note_id": {"type": "integer"},
+        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
+    "Email": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "debtor_ref": _NULLABLE_STRING, "to": {"type": "string"},
+        "subject": {"type": "string"}, "body": {"type": "string"}, "status": {"type": "string"},
+        "error": _NULLABLE_STRING}},
+}
+
+_BODY = {"required": True, "content": {"application/json": {"schema": {}}}}
+
+
+def _body(ref: str) -> dict[str, Any]:
+    body = copy.deepcopy(_BODY)
+    body["content"]["application/json"]["schema"] = {"$ref": f"#/components/schemas/{ref}"}
+    return body
+
+
+_PATHS: dict[str, Any] = {
+    "/api/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                     "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+    "/api/v1/debtors": {"get": {
+        "operationId": "listDebtors", "summary": "Dossiers by reference prefix or part of the name (at most 50)",
+        "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": _json({"type": "object", "properties": {"debtors": {
+            "type": "array", "items": {"$ref": "#/components/schemas/DossierRow"}}}}, "Matching dossiers"),
+            **_errors(401)}}},
+    "/api/v1/debtors/{ref}": {"get": {
+        "operationId": "getDebtor", "summary": "The whole dossier of one debtor",
+        "parameters": [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": _json({"$ref": "#/components/schemas/Dossier"}, "The dossier"), **_errors(401, 404)}}},
+    "/api/v1/imports/{kind}": {"post": {
+        "operationId": "importCsv", "summary": "Import a CSV (all or nothing); supervisors and admins",
+        "parameters": [
+            {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "What the CSV holds, e.g. debtors, contacts, invoices, payments"},
+            {"name": "map", "in": "query", "required": False, "style": "form", "explode": True,
+             "schema": {"type": "array", "items": {"type": "string"}}, "description": "FIELD=COLUMN, repeatable"},
+            {"name": "mapping", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "The column map as a JSON object"}],
+        "requestBody": {"required": True, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object", "required": ["csv"], "properties": {
+                "csv": {"type": "string"}, "mapping": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {"kind": {"type": "string"},
+                                                                     "result": {"type": "object"}}}, "Imported"),
+                      **_errors(400, 401, 403, 422, 501)}}},
+    "/api/v1/calls": {"post": {
+        "operationId": "dial", "summary": "Dial one of the dossier's numbers from your desk",
+        "requestBody": _body("DialRequest"),
+        "responses": {"201": _json({"$ref": "#/components/schemas/Dialled"}, "The call is under way"),
+                      **_errors(400, 401, 403, 404, 409, 502)}}},
+    "/api/v1/calls/current": {"get": {
+        "operationId": "currentCall", "summary": "Your desk's latest live event",
+        "responses": {"200": _json({"type": "object", "properties": {"event": {
+            "allOf": [{"$ref": "#/components/schemas/LiveEvent"}], "nullable": True}}}, "The latest event"),
+            **_errors(401)}}},
+    "/api/v1/calls/hangup": {"post": {
+        "operationId": "hangup", "summary": "Hang up your current call",
+        "responses": {"200": _json({"type": "object", "properties": {"ok": {"type": "boolean"}}}, "Done"),
+                      **_errors(401, 403)}}},
+    "/api/v1/notes": {"post": {
+        "operationId": "addNote", "summary": "A note on the dossier, with the call's attempt id",
+        "requestBody": _body("NoteRequest"),
+        "responses": {"201": _json({"$ref": "#/components/schemas/Note"}, "Saved"),
+                      **_errors(400, 401, 403, 404, 422)}}},
+    "/api/v1/wrapups": {"post": {
+        "operationId": "wrapUp",
+        "summary": "Record the call's outcome, agreement, call-back, complaint and escalation",
+        "description": "An agreement outside the negotiation room answers 409 with its warnings; send it again "
+                       "with confirm=true to save it anyway. An agreement sends a confirmation e-mail.",
+        "requestBody": _body("WrapUp"),
+        "responses": {"201": _json({"$ref": "#/components/schemas/WrapUpResult"}, "Saved"),
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/api/v1/outbox": {"get": {
+        "operationId": "outbox", "summary": "Sent and failed e-mail, and the local outbox",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "emails": {"type": "array", "items": {"$ref": "#/components/schemas/Email"}},
+            "outbox": {"type": "array", "items": {"type": "object"}}}}, "The e-mail"), **_errors(401)}}},
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Belblok API", "version": "1.0.0",
+             "description": "Dossiers, imports and the agent's call controls. Authenticate with a bearer token "
+                            "(`belblok token create NAME`) or a browser session; a session's unsafe requests carry "
+                            "its CSRF token in the X-CSRF-Token header. The live call is pushed over the WebSocket "
+                            "/ws as LiveEvent objects."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+    "paths": _PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "belblok_session"}},
+        "schemas": _SCHEMAS},
+}
+
+
+def document() -> dict[str, Any]:
+    """A copy of the OpenAPI document."""
+    return copy.deepcopy(_DOCUMENT)

@@ -1,0 +1,1 @@
+"""Views: thin handlers that parse, call `dialer`, and render or answer JSON."""
