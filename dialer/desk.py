@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -126,6 +127,13 @@ class Desk:
         except Exception:
             log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
             self._publish("error", detail={"message": "lost track of the call; see the log"})
+
+    def bookmark_point(self) -> tuple[int, float] | None:
+        """(attempt id, seconds into its recording) for a bookmark now, or None if nothing is recorded."""
+        handle, started = self._handle, self._handle.recording_started_at if self._handle else None
+        if handle is None or handle.ended or started is None or self.current is None:
+            return None
+        return self.current, max(0.0, time.time() - started)
 
     async def wait_ended(self) -> None:
         """Wait until the current call (and its recording) is done."""

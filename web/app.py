@@ -23,7 +23,7 @@ from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
-from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, READS, ROOM, SESSIONS,
+from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, PLAYS, READS, ROOM, SESSIONS,
                    SOCKETS, SWITCHBOARD)
 from .routes import setup_routes
 
@@ -95,6 +95,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app[ROOM] = load_room(config_dir / "negotiation.toml", min_amount=config.queue.min_amount)
     app[SOCKETS] = set()
     app[LOGINS] = {}
+    app[PLAYS] = {}
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telephony(trunk_for))
     app.on_response_prepare.append(_security_headers)

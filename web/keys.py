@@ -29,6 +29,7 @@ CLOCK = web.AppKey("clock", Callable[[], datetime])
 CONFIG_DIR = web.AppKey("config_dir", Path)
 OUTBOX_DIR = web.AppKey("outbox_dir", Path)
 SOCKETS = web.AppKey("sockets", set)
+PLAYS = web.AppKey("recording_plays", dict)  # (recording, user) → last logged playback (monotonic)
 LOGINS = web.AppKey("logins", dict)  # a short-lived cache of resolved credentials (web/auth.py)
 
 # Per request, set by the auth middleware.

@@ -105,6 +105,17 @@ _SCHEMAS: dict[str, Any] = {
         "follow_up_id": {"type": "integer", "nullable": True}, "complaint_id": {"type": "integer", "nullable": True},
         "task_ids": {"type": "array", "items": {"type": "integer"}}, "note_id": {"type": "integer"},
         "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
+    "Recording": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "debtor": _NULLABLE_STRING,
+        "agent": _NULLABLE_STRING, "number": _NULLABLE_STRING, "outcome": _NULLABLE_STRING,
+        "status": {"type": "string", "enum": ["pending", "processed", "missing", "corrupt", "purged"]},
+        "path": {"type": "string"}, "format": {"type": "string"},
+        "duration_s": {"type": "number", "nullable": True},
+        "silences": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+        "talk_s": {"type": "object", "properties": {"agent": {"type": "number", "nullable": True},
+                                                     "debtor": {"type": "number", "nullable": True}}},
+        "flags": {"type": "array", "items": {"type": "string"}}, "legal_hold": {"type": "boolean"},
+        "error": _NULLABLE_STRING}},
     "Email": {"type": "object", "properties": {
         "id": {"type": "integer"}, "debtor_ref": _NULLABLE_STRING, "to": {"type": "string"},
         "subject": {"type": "string"}, "body": {"type": "string"}, "status": {"type": "string"},
@@ -176,6 +187,26 @@ _PATHS: dict[str, Any] = {
         "requestBody": _body("WrapUp"),
         "responses": {"201": _json({"$ref": "#/components/schemas/WrapUpResult"}, "Saved"),
                       **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/api/v1/recordings": {"get": {
+        "operationId": "listRecordings", "summary": "Recorded calls (supervisors: all; agents: their own)",
+        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                       for n in ("q", "agent", "outcome", "since", "until", "min_s", "max_s", "flag")],
+        "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Recording"}},
+                                   "Recordings, newest first"), **_errors(401)}}},
+    "/api/v1/recordings/{id}": {"get": {
+        "operationId": "getRecording", "summary": "One recording with its waveform and bookmarks",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": _json({"$ref": "#/components/schemas/Recording"}, "The recording"),
+                      **_errors(401, 404)}}},
+    "/api/v1/calls/bookmarks": {"post": {
+        "operationId": "bookmark", "summary": "Mark this moment of your current (recorded) call",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "kind": {"type": "string", "enum": ["promise", "dispute", "objection", "escalation", "other"]},
+                "label": {"type": "string"}}}}}},
+        "responses": {"201": _json({"type": "object", "properties": {
+            "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "offset_s": {"type": "number"},
+            "kind": {"type": "string"}}}, "Marked"), **_errors(400, 401, 403, 409)}}},
     "/api/v1/outbox": {"get": {
         "operationId": "outbox", "summary": "Sent and failed e-mail, and the local outbox",
         "responses": {"200": _json({"type": "object", "properties": {

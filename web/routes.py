@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calls, live, pages
+from .views import api, calls, live, pages, recordings
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -35,4 +35,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/notes", calls.note, name="api_notes")
     r.add_post("/api/v1/wrapups", calls.wrap_up, name="api_wrapups")
     r.add_get("/api/v1/outbox", api.outbox, name="api_outbox")
+    recordings.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)

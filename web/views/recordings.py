@@ -16,7 +16,7 @@ from dialer.reviews import CHECKLIST, ReviewError, record_review, reviews_of, su
 
 from ..auth import SUPERVISORS, current_user, json_error, requires
 from ..i18n import _, current_language
-from ..keys import CLOCK, SESSIONS, SWITCHBOARD
+from ..keys import CLOCK, PLAYS, SESSIONS, SWITCHBOARD
 from ..render import render
 from .pages import see_other
 
@@ -101,7 +101,7 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
     download = request.query.get("download") == "1"
     user, now = current_user(request), request.app[CLOCK]()
     # A player asks for byte ranges many times: log a playback once per minute per user.
-    seen: dict[tuple[int, str], float] = request.app.setdefault("recording_plays", {})  # type: ignore[arg-type]
+    seen: dict[tuple[int, str], float] = request.app[PLAYS]
     key = (rec.id, user.name)
     if download or time.monotonic() - seen.get(key, -1e9) > 60:
         seen[key] = time.monotonic()
