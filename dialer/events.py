@@ -47,13 +47,16 @@ class EventHub:
         self.last: dict[str, LiveEvent] = {}
 
     def publish(self, event: LiveEvent) -> None:
-        """Deliver to the agent's subscribers and to '*' subscribers; never blocks."""
+        """Deliver to the agent's and to '*' subscribers; a team event (agent '*') to everyone; never blocks."""
         self.last[event.agent] = event
-        for key in (event.agent, "*"):
-            for queue in list(self._queues.get(key, ())):
-                if queue.full():
-                    queue.get_nowait()  # drop the oldest rather than stall the dialer
-                queue.put_nowait(event)
+        if event.agent == "*":
+            targets = {q for queues in self._queues.values() for q in queues}
+        else:
+            targets = set(self._queues.get(event.agent, ())) | set(self._queues.get("*", ()))
+        for queue in targets:  # a set: nobody hears an event twice
+            if queue.full():
+                queue.get_nowait()  # drop the oldest rather than stall the dialer
+            queue.put_nowait(event)
 
     def listen(self, agent: str) -> asyncio.Queue[LiveEvent]:
         """A queue that receives `agent`'s events from this moment on; pair it with `unlisten`."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import accounts, callbacks, casework, correspondence, ledger, parties, tasks  # noqa: F401  (registers the tables)
+from . import (  # noqa: F401  (registers the tables)
+    accounts, blockmodel, callbacks, casework, claimmodel, correspondence, dossierstats, ledger, parties,
+    recordingmodel, tasks,
+)
 from .models import Base
 
 metadata = Base.metadata

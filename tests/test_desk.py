@@ -60,3 +60,17 @@ async def test_hangup_while_ringing_is_cancelled(calllog: CallLog, tmp_path) -> 
         finally:
             await board.close()
     assert calllog.get(attempt_id).outcome == "cancelled"
+
+
+async def test_team_events_reach_every_panel_once_and_agent_events_only_theirs() -> None:
+    from datetime import datetime, timezone
+
+    from dialer.events import LiveEvent
+
+    hub = EventHub()
+    anna, bert, monitor = hub.listen("anna"), hub.listen("bert"), hub.listen("*")
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    hub.publish(LiveEvent(agent="*", kind="reminder", at=at))
+    hub.publish(LiveEvent(agent="anna", kind="callback_due", at=at))
+    assert [q.qsize() for q in (anna, bert, monitor)] == [2, 1, 2]
+    assert bert.get_nowait().kind == "reminder"

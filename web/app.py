@@ -18,13 +18,14 @@ from dialer.desk import Switchboard
 from dialer.events import EventHub
 from dialer.mailer import Mailer
 from dialer.negotiation import load_room
+from dialer.scheduler import CallbackScheduler
 
 from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
-from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, PLAYS, READS, ROOM, SESSIONS,
-                   SOCKETS, SWITCHBOARD)
+from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, PLAYS, READS, ROOM,
+                   SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD)
 from .routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,15 @@ def _telephony(trunk_for: Callable[[str], str] | None) -> Callable[[web.Applicat
     return context
 
 
+async def _callbacks(app: web.Application) -> AsyncIterator[None]:
+    # The database is the truth; the scheduler only holds the timer for the next due item.
+    scheduler = CallbackScheduler(app[SESSIONS], app[HUB], app[CONFIG], clock=app[CLOCK], mailer=app[MAILER])
+    app[SCHEDULER] = scheduler
+    await scheduler.start()
+    yield
+    await scheduler.stop()
+
+
 async def _close_sockets(app: web.Application) -> None:
     for ws in list(app[SOCKETS]):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
@@ -98,6 +108,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app[PLAYS] = {}
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telephony(trunk_for))
+    app.cleanup_ctx.append(_callbacks)
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(_close_sockets)
     render.setup(app)

@@ -94,10 +94,15 @@ def forget(app: web.Application, *, token: str | None = None, user_id: int | Non
             cache.pop(key, None)
 
 
+def _is_feed(request: web.Request) -> bool:
+    """Calendar feeds authenticate with their own token (calendar apps cannot log in)."""
+    return request.method == "GET" and request.path.startswith("/calendar/") and request.path.endswith(".ics")
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every route needs a login except the login page and static files."""
-    if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+    if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES) or _is_feed(request):
         return await handler(request)
     found = await _resolve(request)
     if found is None:

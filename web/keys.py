@@ -15,6 +15,7 @@ from dialer.desk import Switchboard
 from dialer.events import EventHub
 from dialer.mailer import Mailer
 from dialer.negotiation import NegotiationRoom
+from dialer.scheduler import CallbackScheduler
 from dialer.users import Identity
 
 CONFIG = web.AppKey("config", Config)
@@ -26,6 +27,7 @@ SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 MAILER = web.AppKey("mailer", Mailer)
 ROOM = web.AppKey("room", NegotiationRoom)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
+SCHEDULER = web.AppKey("scheduler", CallbackScheduler)  # call-backs, return calls, promise follow-up
 CONFIG_DIR = web.AppKey("config_dir", Path)
 OUTBOX_DIR = web.AppKey("outbox_dir", Path)
 SOCKETS = web.AppKey("sockets", set)

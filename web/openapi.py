@@ -207,6 +207,11 @@ _PATHS: dict[str, Any] = {
         "responses": {"201": _json({"type": "object", "properties": {
             "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "offset_s": {"type": "number"},
             "kind": {"type": "string"}}}, "Marked"), **_errors(400, 401, 403, 409)}}},
+    "/api/v1/calendar": {"get": {
+        "operationId": "calendarFeed", "summary": "Your call-back appointments as an iCalendar feed address",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "agent": {"type": "string"}, "url": {"type": "string"}}}, "The feed address (keep it private)"),
+            **_errors(401)}}},
     "/api/v1/outbox": {"get": {
         "operationId": "outbox", "summary": "Sent and failed e-mail, and the local outbox",
         "responses": {"200": _json({"type": "object", "properties": {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calls, live, pages, recordings
+from .views import api, calendar, calls, live, pages, recordings
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -36,4 +36,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/wrapups", calls.wrap_up, name="api_wrapups")
     r.add_get("/api/v1/outbox", api.outbox, name="api_outbox")
     recordings.setup_routes(app)
+    calendar.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)
