@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import WSCloseCode, web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from dialer.calllog import CallLog
 from dialer.clock import utcnow
@@ -18,14 +19,18 @@ from dialer.desk import Switchboard
 from dialer.events import EventHub
 from dialer.mailer import Mailer
 from dialer.negotiation import load_room
+from dialer.blockclock import schedule_blocks
+from dialer.blockmodel import load_blocks
+from dialer.dialing import DossierDialer
+from dialer.dialsession import DialSessions
 from dialer.scheduler import CallbackScheduler
 
 from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
-from .keys import (CLOCK, CONFIG, CONFIG_DIR, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR, PLAYS, READS, ROOM,
-                   SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD)
+from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
+                   PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD)
 from .routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -78,12 +83,27 @@ def _telephony(trunk_for: Callable[[str], str] | None) -> Callable[[web.Applicat
 
 
 async def _callbacks(app: web.Application) -> AsyncIterator[None]:
-    # The database is the truth; the scheduler only holds the timer for the next due item.
-    scheduler = CallbackScheduler(app[SESSIONS], app[HUB], app[CONFIG], clock=app[CLOCK], mailer=app[MAILER])
+    # One APScheduler for the call-back timers and the calling-block clock; the database is the truth.
+    cfg = app[CONFIG]
+    aps = AsyncIOScheduler(timezone=UTC)
+    scheduler = CallbackScheduler(app[SESSIONS], app[HUB], cfg, clock=app[CLOCK], mailer=app[MAILER], scheduler=aps)
     app[SCHEDULER] = scheduler
+    engine = app[ENGINE]
+
+    def blocks() -> list:
+        with session_factory(engine)() as session:
+            return load_blocks(session, cfg.blocks)
+
+    aps.start()
     await scheduler.start()
+    app[BLOCK_CLOCK] = schedule_blocks(aps, app[HUB], blocks, tz=cfg.team.timezone, country=cfg.team.country,
+                                       clock=app[CLOCK])
+    dialer = DossierDialer(cfg, engine, app[SWITCHBOARD], app[HUB], clock=app[CLOCK])
+    app[DIAL_SESSIONS] = DialSessions(dialer)
     yield
+    await app[DIAL_SESSIONS].close()
     await scheduler.stop()
+    aps.shutdown(wait=False)
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -10,7 +10,9 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.blockclock import BlockClock
 from dialer.config import Config
+from dialer.dialsession import DialSessions
 from dialer.desk import Switchboard
 from dialer.events import EventHub
 from dialer.mailer import Mailer
@@ -27,7 +29,9 @@ SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 MAILER = web.AppKey("mailer", Mailer)
 ROOM = web.AppKey("room", NegotiationRoom)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
-SCHEDULER = web.AppKey("scheduler", CallbackScheduler)  # call-backs, return calls, promise follow-up
+SCHEDULER = web.AppKey("scheduler", CallbackScheduler)
+DIAL_SESSIONS = web.AppKey("dial_sessions", DialSessions)  # agents' calling sessions (queue dialling)
+BLOCK_CLOCK = web.AppKey("block_clock", BlockClock)  # opens and closes calling blocks (APScheduler)  # call-backs, return calls, promise follow-up
 CONFIG_DIR = web.AppKey("config_dir", Path)
 OUTBOX_DIR = web.AppKey("outbox_dir", Path)
 SOCKETS = web.AppKey("sockets", set)

@@ -207,6 +207,23 @@ _PATHS: dict[str, Any] = {
         "responses": {"201": _json({"type": "object", "properties": {
             "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "offset_s": {"type": "number"},
             "kind": {"type": "string"}}}, "Marked"), **_errors(400, 401, 403, 409)}}},
+    "/api/v1/session": {"get": {
+        "operationId": "getSession", "summary": "Your calling session (null when none)",
+        "responses": {"200": _json({"type": "object", "properties": {"session": {"type": "object",
+                                                                                  "nullable": True}}},
+                                   "The session's state"), **_errors(401)}}},
+    "/api/v1/session/{action}": {"post": {
+        "operationId": "sessionAction", "summary": "Start (preview or power), preview the next dossier, dial, "
+                                                   "pause, resume or end your calling session",
+        "parameters": [{"name": "action", "in": "path", "required": True, "schema": {
+            "type": "string", "enum": ["start", "preview", "dial", "pause", "resume", "end"]}}],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"mode": {"type": "string", "enum": ["preview", "power"]}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {"session": {"type": "object"}}},
+                                   "The session's state"), **_errors(401, 403, 409)}}},
+    "/api/v1/blocks": {"get": {
+        "operationId": "listBlocks", "summary": "Calling blocks in force, the current and the next",
+        "responses": {"200": _json({"type": "object"}, "The blocks"), **_errors(401)}}},
     "/api/v1/calendar": {"get": {
         "operationId": "calendarFeed", "summary": "Your call-back appointments as an iCalendar feed address",
         "responses": {"200": _json({"type": "object", "properties": {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, live, pages, recordings
+from .views import api, calendar, calls, live, pages, recordings, session
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -37,4 +37,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/v1/outbox", api.outbox, name="api_outbox")
     recordings.setup_routes(app)
     calendar.setup_routes(app)
+    session.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)
