@@ -125,7 +125,7 @@ async def wrap_up(request: web.Request) -> web.Response:
         return json_error(400, str(exc))
     app, user = request.app, current_user(request)
     cfg = app[CONFIG]
-    team = Team(cfg.team.name, cfg.team.timezone, app[ROOM])
+    team = Team(cfg.team.name, cfg.team.timezone, app[ROOM], config=cfg, country=cfg.team.country)
     now = app[CLOCK]()
     try:
         result = await db.run(request, lambda s: record(s, wrap, agent=user.name, team=team, now=now))
