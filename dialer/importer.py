@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .clock import utcnow
 from .csvreader import NotCsv, Table, match_columns, parse_amount, parse_bool, parse_code, parse_date, parse_email, \
     parse_int, parse_language, parse_text, parse_timezone, parse_word, read_table
+from .dossierstats import refresh_stats
 from .ledger import Invoice, Payment
 from .models import Base
 from .numbers import normalise
@@ -179,13 +180,29 @@ def import_csv(session: Session, kind: str, data: bytes, *, mapping: dict[str, s
         order = {c.name: i for i, c in enumerate(columns)}
         raise ImportFailed(sorted(errors, key=lambda e: (e.row or 0, order.get(e.column or "", -1))))
     new, updated = len(plan.inserts), len(plan.updates)
+    touched: set[int] = set()
     while True:
         _write(session, plan, progress)
+        touched |= _debtor_ids(session, plan)
         if plan.then is None:
             break
         plan = plan.then()
     session.flush()
+    if touched:
+        # The queue ranks large books from stored statistics: keep them true in the same transaction.
+        refresh_stats(session.connection(), today, now or utcnow(), sorted(touched))
     return ImportResult(kind, new, updated)
+
+
+def _debtor_ids(session: Session, plan: _Plan) -> set[int]:
+    """The debtors a written plan touched."""
+    if plan.model is Debtor:
+        refs = [row["ref"] for row in plan.inserts if "ref" in row]
+        ids = {row["id"] for row in plan.updates if "id" in row}
+        if refs:
+            ids |= set(session.scalars(select(Debtor.id).where(Debtor.ref.in_(refs))))
+        return ids
+    return {row["debtor_id"] for row in (*plan.inserts, *plan.updates) if row.get("debtor_id") is not None}
 
 
 def _check_header(kind: str, table: Table, columns: tuple[Column, ...],

@@ -370,3 +370,16 @@ def test_cli_import_prints_a_summary_and_lists_every_error(tmp_path: Path, db_ur
     proc = run_cli("--config", cfg, "import", "invoices", "facturen.csv", "--map", "kapot.toml", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.startswith("belblok: error: kapot.toml: not a TOML file")
+
+
+def test_imports_keep_the_queues_stored_statistics_true(sessions: sessionmaker[Session]) -> None:
+    from dialer.dossierstats import DossierStats
+
+    load_all(sessions)
+    with sessions() as session:
+        stats = {session.get(Debtor, row.debtor_id).ref: row for row in session.scalars(select(DossierStats))}
+        opened = {ref: sum(int(inv.open_amount * 100) for inv in session.scalars(
+            select(Invoice).join(Debtor, Debtor.id == Invoice.debtor_id).where(Debtor.ref == ref)))
+            for ref in stats}
+    assert stats, "no statistics after an import"
+    assert {ref: row.open_cents for ref, row in stats.items()} == opened
