@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from .callbacks import Callback
 from .casework import Agreement, Complaint
 from .config import Config
+from .dossierstats import refresh_stats
 from .ledger import Invoice, Payment
 from .money import CENT
 from .parties import Debtor
@@ -255,7 +256,9 @@ def add_payment(session: Session, debtor: Debtor, amount: Decimal, on: date, *, 
         invoice.open_amount = max(Decimal("0.00"), invoice.open_amount - amount)
     session.flush()
     today = local_day(now, ZoneInfo(cfg.team.timezone))
-    return payment, sweep(session, today, cfg, now=now, debtor_ids=[debtor.id])
+    settled = sweep(session, today, cfg, now=now, debtor_ids=[debtor.id])
+    refresh_stats(session.connection(), today, now, [debtor.id])  # the queue's stored priority
+    return payment, settled
 
 
 def invoice_of(session: Session, debtor: Debtor, number: str | None) -> int | None:
