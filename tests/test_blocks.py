@@ -28,6 +28,7 @@ from dialer.blocks import (
 from dialer.config import parse
 from dialer.events import EventHub
 from tests.conftest import run_cli
+from tests.teamconfig import team_toml
 
 AMS = "Europe/Amsterdam"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -249,24 +250,7 @@ async def test_apscheduler_fires_a_block_opening_and_closing() -> None:
 
 def test_blocks_json(tmp_path: Path) -> None:
     cfg = tmp_path / "belblok.toml"
-    cfg.write_text(f"""
-[database]
-url = "sqlite:///{tmp_path / 'belblok.db'}"
-[sip]
-trunk = "127.0.0.1:5060"
-caller_id = "+31201234567"
-[team]
-country = "NL"
-timezone = "Europe/Amsterdam"
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "09:30"
-end = "11:00"
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "14:00"
-end = "15:00"
-""")
+    cfg.write_text(team_toml(f"sqlite:///{tmp_path / 'belblok.db'}"))
     assert run_cli("--config", str(cfg), "db", "upgrade", cwd=tmp_path).returncode == 0
     proc = run_cli("--config", str(cfg), "blocks", "--json", "--at", "2026-11-24T10:00:00+01:00", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

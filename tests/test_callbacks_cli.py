@@ -25,31 +25,14 @@ from dialer.database import make_engine, session_factory, upgrade
 from dialer.ledger import Invoice, Payment
 from dialer.parties import Contact, Debtor, Phone
 from tests.conftest import run_cli
+from tests.teamconfig import team_toml
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def write_config(tmp_path: Path, db_url: str, extra: str = "") -> Path:
     path = tmp_path / "belblok.toml"
-    path.write_text(f"""
-[database]
-url = "{db_url}"
-[sip]
-trunk = "127.0.0.1:5060"
-caller_id = "+31201234567"
-[team]
-country = "NL"
-timezone = "Europe/Amsterdam"
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "09:30"
-end = "11:00"
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "14:00"
-end = "15:00"
-{extra}
-""")
+    path.write_text(team_toml(db_url, extra=extra))
     return path
 
 

@@ -31,6 +31,7 @@ from dialer.parties import Contact, Debtor, Phone
 from dialer.scheduler import CallbackScheduler
 from dialer.schedulerules import CallbackState, Step, WhenError, parse_when, return_deadline, steps_for
 from dialer.tasks import Task
+from tests.teamconfig import WEEKDAY_BLOCKS
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 in Amsterdam
@@ -39,16 +40,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 in Ams
 def make_cfg(db_url: str = "sqlite://", *, remind: int = 5, grace: int = 10, blocks: bool = True,
              extra: str = "") -> Config:
     """A test configuration: Amsterdam team, blocks 09:30–11:00 and 14:00–15:00 on weekdays."""
-    block_text = """
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "09:30"
-end = "11:00"
-[[blocks]]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "14:00"
-end = "15:00"
-""" if blocks else ""
+    block_text = WEEKDAY_BLOCKS if blocks else ""
     return parse(f"""
 [database]
 url = "{db_url}"
