@@ -31,6 +31,8 @@ async def test_outside_a_block_a_session_is_refused_with_a_message(db_url: str, 
     assert response.status == 409
     assert "outside a calling block" in (await response.json())["error"]
     assert (await (await client.get("/api/v1/session", headers=bearer(engine, "anna"))).json()) == {"session": None}
+    page = await client.get("/session", headers=bearer(engine, "anna"))
+    assert page.status == 200 and "/session/start" in await page.text()
 
 
 async def test_in_a_block_the_session_previews_the_head_of_the_queue(db_url: str, engine, tmp_path: Path,
@@ -48,6 +50,8 @@ async def test_in_a_block_the_session_previews_the_head_of_the_queue(db_url: str
     assert entry["number"].startswith("+") and entry["reason"]
     queue = await (await client.get("/api/v1/session", headers=auth)).json()
     assert queue["session"]["entry"]["debtor"] == entry["debtor"]
+    page = await client.get("/session", headers=auth)
+    assert page.status == 200 and entry["debtor"] in await page.text()
     paused = await client.post("/api/v1/session/pause", headers=auth)
     assert (await paused.json())["session"]["state"] == "paused"
     ended = await client.post("/api/v1/session/end", headers=auth)

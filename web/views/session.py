@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.orm import Session
@@ -153,11 +152,6 @@ async def api_blocks(request: web.Request) -> web.Response:
     view = await db.read(request, lambda s: _blocks_view(request, s))
     team = request.app[CONFIG].team
     return web.json_response({"timezone": team.timezone, "country": team.country, **view})
-
-
-def local(value: str | None, zone: str) -> str:
-    """An ISO time shown in the team's zone."""
-    return datetime.fromisoformat(value).astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M") if value else ""
 
 
 def setup_routes(app: web.Application) -> None:
