@@ -9,13 +9,15 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from . import commands
 from . import config as configuration
 from .commands.common import UsageError
 from .database import DatabaseError
 from .numbers import InvalidNumber
 
 EXIT_USAGE = 2
+# Packages whose modules define subcommands. The web layer adds its own (`serve`) without dialer
+# importing it: it is looked up by name, and left out if it is not installed.
+COMMAND_PACKAGES = ("dialer.commands", "web.commands")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,10 +26,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="configuration file (default: $BELBLOK_CONFIG or config/belblok.toml)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(module, "register"):
-            module.register(sub)
+    for package_name in COMMAND_PACKAGES:
+        try:
+            package = importlib.import_module(package_name)
+        except ModuleNotFoundError:
+            continue
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            if hasattr(module, "register"):
+                module.register(sub)
     return parser
 
 

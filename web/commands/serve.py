@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..clock import utcnow
-from ..config import Config, resolve_path
-from ..database import make_engine, session_factory, upgrade
-from .common import sessions_for
+from dialer.clock import utcnow
+from dialer.config import Config, resolve_path
+from dialer.database import make_engine, session_factory, upgrade
+from dialer.commands.common import sessions_for
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -53,8 +53,8 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
     outbox = Path("var/outbox")
     try:
         if demo:
-            from ..demonet import DemoNetwork
-            from ..demodata import DEMO_PASSWORD, LINES, seed
+            from dialer.demonet import DemoNetwork
+            from dialer.demodata import DEMO_PASSWORD, LINES, seed
 
             engine = make_engine(cfg.database.url)
             upgrade(engine)  # the demo database is ours: bring it to the newest schema
