@@ -128,6 +128,13 @@ class Desk:
             log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
             self._publish("error", detail={"message": "lost track of the call; see the log"})
 
+    async def start_recording(self) -> bool:
+        """Record the current answered call from now on (on-demand recording); False if there is none."""
+        handle = self._handle
+        if handle is None or handle.ended or handle.state != "answered":
+            return False
+        return await handle.start_recording()
+
     def bookmark_point(self) -> tuple[int, float] | None:
         """(attempt id, seconds into its recording) for a bookmark now, or None if nothing is recorded."""
         handle, started = self._handle, self._handle.recording_started_at if self._handle else None

@@ -26,7 +26,7 @@ def _options(cfg: Config) -> dict:
     return {"fmt": cfg.recording.format, "min_silence_s": cfg.recording.min_silence_s}
 
 
-def _record_outcome(store: RecordingStore, rec: Recording, outcome: ProcessedRecording | RecordingError) -> bool:
+def record_outcome(store: RecordingStore, rec: Recording, outcome: ProcessedRecording | RecordingError) -> bool:
     if isinstance(outcome, ProcessedRecording):
         store.apply(rec.id, outcome, at=_now())
         return True
@@ -44,7 +44,7 @@ def process_one(store: RecordingStore, cfg: Config, recording_id: int) -> bool:
         outcome: ProcessedRecording | RecordingError = process_recording(rec.source_path, **_options(cfg))
     except RecordingError as exc:
         outcome = exc
-    return _record_outcome(store, rec, outcome)
+    return record_outcome(store, rec, outcome)
 
 
 def process_pending(store: RecordingStore, cfg: Config, *, workers: int = 2,
@@ -58,7 +58,7 @@ def process_pending(store: RecordingStore, cfg: Config, *, workers: int = 2,
     with AudioPool(workers=workers) as pool:
         outcomes = pool.process_many([r.source_path for r in pending], progress=report, **_options(cfg))
     for rec, outcome in zip(pending, outcomes):
-        if _record_outcome(store, rec, outcome):
+        if record_outcome(store, rec, outcome):
             ok += 1
         else:
             failed += 1

@@ -91,6 +91,7 @@ class RecordingStore:
                             caller_id_withheld=attempt.caller_id_withheld, status="pending",
                             source_path=source_path, created_at=at, flags=[])
             s.add(rec)
+            rec.flags = sorted(self._call_flags(s, rec))  # marks set during the call come before the file
             s.flush()
             return rec.id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,3 +144,47 @@ async def test_the_review_page_plays_a_recording_and_seeks(panel, engine, tmp_pa
     await page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
     await page.wait_for_function("document.getElementById('audio').currentTime > 5.5")
     assert await page.evaluate("document.getElementById('audio').error") is None
+
+
+async def test_on_demand_recording_and_bookmarks_during_a_live_call(db_url: str, engine, tmp_path: Path,
+                                                                   make_client: MakeClient) -> None:
+    from softphone.sipp import SippPeer
+    from tests.webfixtures import seeded
+
+    seeded(engine)
+    add_account(engine, "anna", "agent")
+    auth = bearer(engine, "anna")
+    # The debtor (SIPp) hangs up 3 s after answering: the recording has something in it.
+    with SippPeer("answer", keys={"ring_ms": 100, "hangup_ms": 3000}) as line:
+        cfg = web_config(db_url, tmp_path, trunk=line.uri)
+        cfg = cfg.model_copy(update={"recording": cfg.recording.model_copy(update={"policy": "on_demand"})})
+        client = await make_client(cfg)
+        async with client.ws_connect("/ws", headers=auth) as ws:
+            assert (await ws.receive_json(timeout=10))["type"] == "hello"
+            refused = await client.post("/api/v1/calls/recording", headers=auth)
+            assert refused.status == 409  # no call yet
+            dialled = await client.post("/api/v1/calls", json={"debtor_ref": "D-1001", "number": "+31201110001"},
+                                        headers=auth)
+            assert dialled.status == 201, await dialled.text()
+            while (await ws.receive_json(timeout=30)).get("kind") != "answered":
+                pass
+            started = await client.post("/api/v1/calls/recording", headers=auth)
+            assert started.status == 201, await started.text()
+            mark = await client.post("/api/v1/calls/bookmarks", json={"kind": "promise", "label": "€ 500 Friday"},
+                                     headers=auth)
+            assert mark.status == 201, await mark.text()
+            assert (await mark.json())["offset_s"] >= 0
+            while (last := await ws.receive_json(timeout=30)).get("kind") != "recording":
+                pass
+    assert last["detail"]["path"], last
+    listed = await (await client.get("/api/v1/recordings", headers=auth)).json()
+    assert len(listed) == 1 and "promise" in listed[0]["flags"]
+    # `belblok serve` processes it at once, off the event loop: wait for the row to say so.
+    for _ in range(600):
+        listed = await (await client.get("/api/v1/recordings", headers=auth)).json()
+        if listed[0]["status"] != "pending":
+            break
+        await asyncio.sleep(0.05)
+    assert (listed[0]["status"], listed[0]["format"]) == ("processed", "opus"), listed[0]
+    detail = await (await client.get(f"/api/v1/recordings/{listed[0]['id']}", headers=auth)).json()
+    assert [b["kind"] for b in detail["bookmarks"]] == ["promise"]

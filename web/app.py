@@ -31,6 +31,7 @@ from .csrf import csrf_middleware
 from .i18n import choose, current_language
 from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
                    PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD)
+from .recordingworker import recordings_context
 from .routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telephony(trunk_for))
     app.cleanup_ctx.append(_callbacks)
+    app.cleanup_ctx.append(recordings_context)
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(_close_sockets)
     render.setup(app)

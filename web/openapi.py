@@ -229,6 +229,11 @@ _PATHS: dict[str, Any] = {
         "responses": {"200": _json({"type": "object", "properties": {
             "agent": {"type": "string"}, "url": {"type": "string"}}}, "The feed address (keep it private)"),
             **_errors(401)}}},
+    "/api/v1/calls/recording": {"post": {
+        "operationId": "startRecording", "summary": "Start recording your current answered call (on-demand policy)",
+        "responses": {"201": _json({"type": "object", "properties": {"recording": {"type": "boolean"},
+                                                                      "attempt_id": {"type": "integer"}}},
+                                   "Recording"), **_errors(401, 403, 409)}}},
     "/api/v1/outbox": {"get": {
         "operationId": "outbox", "summary": "Sent and failed e-mail, and the local outbox",
         "responses": {"200": _json({"type": "object", "properties": {

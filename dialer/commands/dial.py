@@ -59,6 +59,16 @@ async def _dial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
     try:
         call = await dialer.dial(args.ref, args.agent, ring_timeout_s=args.ring_timeout,
                                  hangup_after_s=args.hangup_after)
-        return await call.done
+        attempt = await call.done
     finally:
         await board.close()
+    # Like `belblok call`: leave the recording processed (compact, analysed) before exiting.
+    from ..recordingjobs import process_one
+    from ..recordingstore import RecordingStore
+
+    store = RecordingStore(sessions)
+    recording = store.by_attempt(attempt["attempt_id"])
+    if recording is not None and recording.status == "pending":
+        await asyncio.to_thread(process_one, store, cfg, recording.id)
+        attempt = CallLog(sessions).get(attempt["attempt_id"]).to_json()
+    return attempt

@@ -34,6 +34,8 @@
     $("call-state").textContent = msg[state] || state;
     const live = ["dialing", "ringing", "answered"].includes(state);
     $("hangup").disabled = !live;
+    document.querySelectorAll("button.mark").forEach((b) => { b.disabled = state !== "answered"; });
+    if ($("record")) $("record").disabled = state !== "answered";
     document.querySelectorAll("button.dial").forEach((b) => { b.disabled = live || !!data.blocked; });
     if (ev) {
       $("call-number").textContent = ev.number || "";
@@ -95,6 +97,14 @@
     });
   });
   $("hangup").addEventListener("click", () => post("/api/v1/calls/hangup"));
+  document.querySelectorAll("button.mark").forEach((b) => b.addEventListener("click", async () => {
+    const r = await post("/api/v1/calls/bookmarks", {kind: b.dataset.kind, label: b.textContent.trim()});
+    $("mark-done").textContent = r.ok ? b.textContent.trim() + " @ " + fmt(r.json.offset_s) : (r.json.error || msg.error);
+  }));
+  if ($("record")) $("record").addEventListener("click", async () => {
+    const r = await post("/api/v1/calls/recording", {});
+    if (r.ok) { $("record").disabled = true; $("record").dataset.recording = "yes"; }
+  });
 
   document.querySelectorAll("#guide .step-toggle").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("#guide li").forEach((li) => li.classList.remove("current"));

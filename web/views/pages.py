@@ -153,6 +153,7 @@ async def dossier_page(request: web.Request) -> web.Response:
         "min_first": (total_open * room.min_first_payment_pct / 100).quantize(Decimal("0.01")),
         "panel": panel, "currency": debtor["currency"] or cfg.team.currency,
         "local_now": datetime.now(ZoneInfo(cfg.team.timezone)).strftime("%Y-%m-%dT%H:%M"),
+        "recording_policy": cfg.recording.policy,
     })
 
 

@@ -16,7 +16,7 @@ from dialer.reviews import CHECKLIST, ReviewError, record_review, reviews_of, su
 
 from ..auth import SUPERVISORS, current_user, json_error, requires
 from ..i18n import _, current_language
-from ..keys import CLOCK, PLAYS, SESSIONS, SWITCHBOARD
+from ..keys import CLOCK, CONFIG, PLAYS, SESSIONS, SWITCHBOARD
 from ..render import render
 from .pages import see_other
 
@@ -175,6 +175,17 @@ async def api_bookmark(request: web.Request) -> web.Response:
                              status=201)
 
 
+async def api_record(request: web.Request) -> web.Response:
+    """POST /api/v1/calls/recording: start recording the current call (on-demand recording)."""
+    if request.app[CONFIG].recording.policy == "none":
+        return json_error(409, _("This team does not record calls."))
+    user = current_user(request)
+    desk = request.app[SWITCHBOARD].desk(user.name, user.agent_line)
+    if not await desk.start_recording():
+        return json_error(409, _("No answered call to record, or it is already recorded."))
+    return web.json_response({"recording": True, "attempt_id": desk.current}, status=201)
+
+
 def setup_routes(app: web.Application) -> None:
     """Register the review pages, the audio route and the recordings API."""
     r = app.router
@@ -186,3 +197,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/v1/recordings", api_list, name="api_recordings")
     r.add_get(r"/api/v1/recordings/{id:\d+}", api_recording, name="api_recording")
     r.add_post("/api/v1/calls/bookmarks", api_bookmark, name="api_bookmark")
+    r.add_post("/api/v1/calls/recording", api_record, name="api_record")
