@@ -71,13 +71,14 @@ class Desk:
         self.target: CallTarget | None = None
         self._handle: CallHandle | None = None
         self._follow: asyncio.Task[None] | None = None
+        self._tracks: set[asyncio.Task[None]] = set()  # calls still being journalled (recordings finishing)
         self._started = False
         self._lock = asyncio.Lock()
 
     @property
     def busy(self) -> bool:
-        """True while a call of this desk has not ended."""
-        return self._follow is not None and not self._follow.done()
+        """True while a call of this desk has not ended (its recording may still be being finished)."""
+        return self._handle is not None and not self._handle.ended
 
     async def _ensure_started(self) -> None:
         if self._started:
@@ -88,10 +89,12 @@ class Desk:
             await self.telephony.open_agent_line(self.agent_line_uri)
             self._publish("agent_line", detail={"uri": self.agent_line_uri, "state": "up"})
 
-    def _publish(self, kind: str, **fields: object) -> None:
-        target = self.target
+    def _publish(self, kind: str, *, attempt_id: int | None = None, target: CallTarget | None = None,
+                 **fields: object) -> None:
+        # A call's late events (its recording) may come after the next call started: name their own call.
+        target = target or self.target
         self.hub.publish(LiveEvent(
-            agent=self.agent, kind=kind, at=_now(), attempt_id=self.current,
+            agent=self.agent, kind=kind, at=_now(), attempt_id=attempt_id or self.current,
             debtor_ref=target.debtor_ref if target else None, contact_ref=target.contact_ref if target else None,
             number=target.number if target else None, withheld=target.withhold if target else False,
             **fields))  # type: ignore[arg-type]
@@ -110,23 +113,26 @@ class Desk:
             handle, attempt_id = await self.telephony.dial(request)
             self.current, self._handle = attempt_id, handle
             self._publish("dialing")
-            self._follow = asyncio.ensure_future(self._track(handle, attempt_id))
+            self._follow = asyncio.ensure_future(self._track(handle, attempt_id, target))
+            self._tracks.add(self._follow)
+            self._follow.add_done_callback(self._tracks.discard)
             return attempt_id
 
-    async def _track(self, handle: CallHandle, attempt_id: int) -> None:
+    async def _track(self, handle: CallHandle, attempt_id: int, target: CallTarget) -> None:
+        own = {"attempt_id": attempt_id, "target": target}
         try:
             async for event in handle.events():
                 await asyncio.to_thread(self.telephony.journal, attempt_id, event)
                 if event.kind in ("ringing", "answered"):
-                    self._publish(event.kind)
+                    self._publish(event.kind, **own)
                 elif event.kind == "ended":
                     self._publish("ended", outcome=event.outcome, sip_code=event.sip_code,
-                                  sip_reason=event.sip_reason)
+                                  sip_reason=event.sip_reason, **own)
                 elif event.kind == "recording":
-                    self._publish("recording", detail={"path": event.recording})
+                    self._publish("recording", detail={"path": event.recording}, **own)
         except Exception:
             log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
-            self._publish("error", detail={"message": "lost track of the call; see the log"})
+            self._publish("error", detail={"message": "lost track of the call; see the log"}, **own)
 
     async def start_recording(self) -> bool:
         """Record the current answered call from now on (on-demand recording); False if there is none."""
@@ -155,9 +161,9 @@ class Desk:
     async def close(self) -> None:
         """Hang up, stop the worker."""
         await self.hangup()
-        if self._follow is not None:
+        if self._tracks:
             try:
-                await asyncio.wait_for(asyncio.shield(self._follow), 10)
+                await asyncio.wait_for(asyncio.gather(*self._tracks), 10)
             except asyncio.TimeoutError:
                 log.warning("desk %s: the last call did not finish in time", self.agent)
         if self._started:
