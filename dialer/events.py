@@ -48,7 +48,11 @@ class EventHub:
 
     def publish(self, event: LiveEvent) -> None:
         """Deliver to the agent's and to '*' subscribers; a team event (agent '*') to everyone; never blocks."""
-        self.last[event.agent] = event
+        previous = self.last.get(event.agent)
+        # A late event of an older call (its recording) must not hide the state of the call after it.
+        if not (previous is not None and previous.attempt_id and event.attempt_id
+                and event.attempt_id < previous.attempt_id):
+            self.last[event.agent] = event
         if event.agent == "*":
             targets = {q for queues in self._queues.values() for q in queues}
         else:

@@ -74,3 +74,16 @@ async def test_team_events_reach_every_panel_once_and_agent_events_only_theirs()
     hub.publish(LiveEvent(agent="anna", kind="callback_due", at=at))
     assert [q.qsize() for q in (anna, bert, monitor)] == [2, 1, 2]
     assert bert.get_nowait().kind == "reminder"
+
+
+def test_a_late_event_of_an_older_call_does_not_hide_the_current_one() -> None:
+    from datetime import datetime, timezone
+
+    from dialer.events import LiveEvent
+
+    hub = EventHub()
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    hub.publish(LiveEvent(agent="anna", kind="ended", at=at, attempt_id=1))
+    hub.publish(LiveEvent(agent="anna", kind="dialing", at=at, attempt_id=2))
+    hub.publish(LiveEvent(agent="anna", kind="recording", at=at, attempt_id=1))
+    assert (hub.last["anna"].attempt_id, hub.last["anna"].kind) == (2, "dialing")
