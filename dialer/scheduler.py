@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,8 +34,8 @@ from .callbacks import Callback
 from .clock import utcnow
 from .config import Config
 from .events import EventHub, LiveEvent
+from .firing import Alert, Fired, Outcome, debtor_names
 from .mailer import Mailer, build_message
-from .parties import Debtor
 from .schedulerules import SEARCH_DAYS, CallbackState, Step, local_day, return_deadline, steps_for
 from .tasks import Task
 
@@ -55,42 +54,6 @@ def default_node() -> str:
     """This coordinator's name in `claimed_by`: host and process id (at most 64 characters, as the column)."""
     pid = f":{os.getpid()}"
     return socket.gethostname()[:64 - len(pid)] + pid
-
-
-@dataclass(frozen=True)
-class Alert:
-    """An e-mail to the supervisors."""
-
-    to: tuple[str, ...]
-    subject: str
-    body: str
-
-
-@dataclass
-class Outcome:
-    """What one step did: the rows it acted on, the events to publish, the e-mails to send."""
-
-    ids: list[int] = field(default_factory=list)
-    events: list[LiveEvent] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
-
-
-@dataclass
-class Fired:
-    """What one pass did: call-back ids per action, the live events to publish and the e-mails to send."""
-
-    reminded: list[int] = field(default_factory=list)
-    due: list[int] = field(default_factory=list)
-    released: list[int] = field(default_factory=list)
-    escalated: list[int] = field(default_factory=list)
-    events: list[LiveEvent] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
-
-    def add(self, action: str, outcome: Outcome) -> None:
-        """Take in the result of one step."""
-        getattr(self, action).extend(outcome.ids)
-        self.events.extend(outcome.events)
-        self.alerts.extend(outcome.alerts)
 
 
 class CallbackScheduler:
@@ -305,7 +268,7 @@ class CallbackScheduler:
         outcome = self._outcome(session, escalated, "return_call_overdue", now, agent="*")
         if not escalated:
             return outcome
-        names = _debtors(session, escalated)
+        names = debtor_names(session, escalated)
         to = tuple(e for e in session.scalars(select(User.email).where(User.role == "supervisor",
                                                                         User.email.is_not(None))) if e)
         for row, event in zip(escalated, outcome.events):
@@ -334,7 +297,7 @@ class CallbackScheduler:
 
     def _outcome(self, session: Session, rows: Sequence[Row[Any]], kind: str, now: datetime, *,
                  agent: str | None = None, owner: str | None = None) -> Outcome:
-        names = _debtors(session, rows)
+        names = debtor_names(session, rows)
         events = []
         for row in rows:
             ref, name = names[row.debtor_id]
@@ -432,10 +395,3 @@ class CallbackScheduler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-
-def _debtors(session: Session, rows: Sequence[Row[Any]]) -> dict[int, tuple[str, str]]:
-    ids = {row.debtor_id for row in rows}
-    if not ids:
-        return {}
-    return {i: (ref, name) for i, ref, name in session.execute(
-        select(Debtor.id, Debtor.ref, Debtor.name).where(Debtor.id.in_(ids)))}
