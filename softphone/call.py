@@ -24,6 +24,7 @@ class Deadlines:
     no_response: float | None = None
     ring: float | None = None
     hangup: float | None = None
+    route: float | None = None  # an incoming call held ringing: fall back if no Route came by then
 
 
 @dataclass
@@ -32,9 +33,12 @@ class CallState:
 
     ref: str
     uri: str
-    role: str  # debtor | agent | incoming
+    role: str  # debtor | agent | incoming | forward (our leg of a forwarded incoming call)
     record: bool = False
     bridge: bool = False
+    greet: bool = False  # incoming: play the greeting and record what the caller says
+    rejected: bool = False  # incoming: we refused it (else an unanswered end means the caller gave up)
+    partner: str | None = None  # incoming ⇄ forward: the other leg's ref
     hangup_after_s: float | None = None
     got_response: bool = False
     rang: bool = False

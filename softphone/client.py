@@ -11,10 +11,13 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from . import protocol as P
 from .handle import CallHandle
+from .settings import WorkerSettings
+
+__all__ = ["RegistrationError", "Worker", "WorkerError", "WorkerSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -28,31 +31,6 @@ class WorkerError(RuntimeError):
 
 class RegistrationError(WorkerError):
     """The registrar did not accept our credentials."""
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """What a worker needs to know to reach the trunk (mirrors protocol.Start)."""
-
-    trunk: str
-    caller_id: str
-    transport: str = "udp"
-    local_port: int = 0
-    username: str | None = None
-    password: str | None = None
-    registrar: str | None = None
-    realm: str = "*"
-    no_response_timeout_s: float = 4.0
-    recording_dir: str = "var/recordings"
-    name: str = "worker"
-    incoming: str = "reject"
-    greeting: str | None = None
-    greeting_loop: bool = False
-
-    def uri_for(self, user: str) -> str:
-        """Request-URI for `user` (an E.164 number) at the trunk."""
-        params = ";transport=tcp" if self.transport == "tcp" else ""
-        return f"sip:{user}@{self.trunk}{params}"
 
 
 class Worker:
@@ -181,6 +159,10 @@ class Worker:
         data = await self._request(P.RecordStart(id=self._next_id(), call=ref))
         return bool(data.get("started"))
 
+    async def route(self, ref: str, action: str, **options: object) -> dict:
+        """Tell the worker what to do with incoming call `ref` (held ringing): see protocol.Route."""
+        return await self._request(P.Route(id=self._next_id(), call=ref, action=action, **options))  # type: ignore[arg-type]
+
     async def hangup(self, ref: str) -> None:
         """Hang up call `ref`."""
         try:
@@ -264,7 +246,8 @@ class Worker:
             log.log(logging.getLevelName(msg.level.upper()), "worker %s: %s", self.name, msg.text)
 
     def _incoming(self, event: P.CallEvent) -> None:
-        handle = CallHandle(event.call, event.remote or "", withheld=False, hangup=self.hangup)
+        handle = CallHandle(event.call, event.remote or "", withheld=False, hangup=self.hangup,
+                            record_start=self.start_recording, router=self.route, transfer=event.transfer)
         self._calls[event.call] = handle
         if self._on_incoming is not None:
             self._on_incoming(handle)

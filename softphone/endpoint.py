@@ -14,7 +14,7 @@ from .pacing import MAX_CALLS
 log = logging.getLogger(__name__)
 
 OnRegistration = Callable[[int, str, bool], None]
-OnIncoming = Callable[[int], None]
+OnIncoming = Callable[[int, str], None]  # call id, the INVITE as received
 
 
 class StackError(RuntimeError):
@@ -31,7 +31,7 @@ class _Account(pj.Account):
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:  # noqa: N802 (pjsua2 name)
         try:
-            self._on_incoming(prm.callId)
+            self._on_incoming(prm.callId, prm.rdata.wholeMsg)
         except Exception:
             log.exception("onIncomingCall failed")
 

@@ -18,7 +18,9 @@ from .callerid import present
 from .endpoint import SipStack
 from .outcome import HangupCause, Outcome, classify
 from .mixer import Mixer
+from .outbound import call_params, start_call
 from .pacing import Pacer
+from .reception import Desk, Reception
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class Engine:
         self._pacer = Pacer()
         self._stopping = False
         self._start_id: int | None = None
-        self._incoming_seq = 0
+        self._reception: Reception | None = None
         self._shutdown_id = 0
 
     def submit(self, command: P.Message) -> None:
@@ -111,6 +113,9 @@ class Engine:
             return self._hangup(command.call, HangupCause.AGENT)
         if isinstance(command, P.RecordStart):
             return self._record_start(command.call)
+        if isinstance(command, P.Route):
+            assert self._reception is not None
+            return self._reception.route(command)
         raise ValueError(f"unexpected command {command.type}")
 
     # -- start and registration --------------------------------------------
@@ -121,6 +126,10 @@ class Engine:
         self._settings = cmd
         self._mixer = Mixer(cmd.recording_dir, self._emit)
         self._stack = SipStack(cmd, on_registration=self._on_registration, on_incoming=self._on_incoming)
+        self._reception = Reception(Desk(
+            stack=self._stack, settings=cmd, emit=self._emit, mixer=self._mixer, calls=self._calls,
+            pacer=self._pacer, on_change=self._on_call_change, agent_audio=self._agent_audio,
+            agent_free=self._agent_free, dead=self._dead))
         self._start_id = cmd.id
         if cmd.registrar:
             return None  # replied to when the registrar has answered
@@ -133,24 +142,9 @@ class Engine:
             data = {"local_port": self._stack.local_port, "registration": {"code": code, "reason": reason}}
             self._emit(P.Reply(id=start_id, ok=True, data=data))
 
-    def _on_incoming(self, call_id: int) -> None:
-        assert self._stack is not None and self._settings is not None
-        self._incoming_seq += 1
-        ref = f"in-{self._incoming_seq}"
-        answer = self._settings.incoming == "answer" and self._pacer.live < self._pacer.max_calls
-        state = CallState(ref=ref, uri="", role="incoming", record=answer)
-        state.got_response = state.rang = True  # we are the called party
-        call = SoftCall(self._stack.account, state, self._on_call_change, call_id)
-        remote = call.getInfo().remoteUri
-        state.uri = remote
-        self._calls[ref] = call
-        self._pacer.started()
-        self._emit(P.CallEvent(call=ref, kind="incoming", at=time.time(), remote=remote,
-                               sip_call_id=call.getInfo().callIdString))
-        prm = pj.CallOpParam(True)
-        # RFC 3261 480: we cannot take calls here; the caller may try again later.
-        prm.statusCode = 200 if answer else 480
-        call.answer(prm) if answer else call.hangup(prm)
+    def _on_incoming(self, call_id: int, message: str) -> None:
+        assert self._reception is not None
+        self._reception.arrive(call_id, message)
 
     # -- dialling -------------------------------------------------------------
 
@@ -171,22 +165,13 @@ class Engine:
         )
         withhold = (not is_agent) and cmd.withhold
         shown = present(self._settings.caller_id, self._stack.trunk_host, withhold=withhold)
-        prm = pj.CallOpParam(True)
-        prm.txOption.localUri = shown.from_uri
-        for name, value in shown.headers:
-            header = pj.SipHeader()
-            header.hName, header.hValue = name, value
-            prm.txOption.headers.append(header)
-        call = SoftCall(self._stack.account, state, self._on_call_change)
-        started = now()
-        state.deadlines.no_response = started + self._settings.no_response_timeout_s
-        state.deadlines.ring = started + cmd.ring_timeout_s
-        try:
-            call.makeCall(cmd.uri, prm)
-        except pj.Error as exc:
+        call, started, error = start_call(self._stack.account, state, self._on_call_change,
+                                          call_params(shown.headers, shown.from_uri),
+                                          no_response_s=self._settings.no_response_timeout_s, ring_s=cmd.ring_timeout_s)
+        if error is not None:
             # Nothing left the machine; report it as a local failure of this call.
             self._emit(P.CallEvent(call=cmd.call, kind="ended", at=time.time(), sip_code=None,
-                                   sip_reason=exc.info(), code_source="local", outcome="failed"))
+                                   sip_reason=error, code_source="local", outcome="failed"))
             self._dead.append(call)
             return
         self._pacer.started(started)
@@ -226,13 +211,18 @@ class Engine:
                 self._hangup(ref, HangupCause.RING_TIMEOUT)
             elif s.answered and d.hangup is not None and t >= d.hangup:
                 self._hangup(ref, HangupCause.HANGUP_AFTER)
+        if self._reception is not None:
+            self._reception.check(t)
 
     # -- call state -------------------------------------------------------------
 
     def _on_call_change(self, call: SoftCall, change: str) -> None:
         s = call.state
-        if change == "ringing":
+        if change == "ringing" and s.role != "forward":
             self._emit(P.CallEvent(call=s.ref, kind="ringing", at=time.time(), sip_code=s.last_rx_code))
+        elif change == "answered" and s.role == "forward":
+            assert self._reception is not None
+            self._reception.leg_answered(call)
         elif change == "answered":
             if s.hangup_after_s is not None:
                 s.deadlines.hangup = now() + s.hangup_after_s
@@ -241,6 +231,12 @@ class Engine:
             self._connect_media(call)
         elif change == "ended":
             self._ended(call)
+
+    def _agent_free(self) -> bool:
+        """The agent line is up and no other call is bridged onto it."""
+        if self._agent_audio() is None:
+            return False
+        return not any(c.state.bridge and c.state.answered and not c.state.disconnected for c in self._calls.values())
 
     def _agent_audio(self) -> pj.AudioMedia | None:
         agent = self._calls.get(self._agent_ref or "")
@@ -253,15 +249,16 @@ class Engine:
         assert self._mixer is not None and self._settings is not None
         if call.audio is None:
             return
-        if s.role == "incoming" and s.record and not self._mixer.recording(s.ref):
-            self._mixer.connect_incoming(call, greeting=self._settings.greeting, loop=self._settings.greeting_loop)
+        if s.role in ("incoming", "forward"):
+            assert self._reception is not None
+            self._reception.media(call)
         elif s.role == "debtor":
             agent = self._agent_audio() if s.bridge else None
             self._mixer.connect_debtor(call, agent, record=s.record, announcement=self._announcements.pop(s.ref, None))
 
     def _record_start(self, ref: str) -> dict:
         call = self._calls.get(ref)
-        if call is None or call.state.disconnected or call.state.role != "debtor":
+        if call is None or call.state.disconnected or call.state.role not in ("debtor", "incoming"):
             raise KeyError(f"no live debtor call {ref!r}")
         if call.audio is None:
             raise RuntimeError(f"call {ref!r} has no audio yet")
@@ -277,24 +274,33 @@ class Engine:
             code, reason = 408, f"No response from {s.uri} within the response timeout"
         outcome = classify(s.facts(code, source))
         if s.role == "incoming" and not s.answered:
-            outcome = Outcome.DECLINED if s.hangup_cause is HangupCause.NONE else Outcome.CANCELLED
+            outcome = Outcome.DECLINED if s.rejected else Outcome.CANCELLED
+        self._dead.append(call)
+        if s.role in ("incoming", "forward"):
+            assert self._reception is not None
+            if s.role == "forward":  # our own leg: the caller's call reports what became of it
+                self._reception.leg_ended(call, code, reason, outcome.value)
+                return
+            self._reception.caller_ended(call)
         self._emit(P.CallEvent(call=s.ref, kind="ended", at=time.time(), sip_code=code, sip_reason=reason,
                                code_source=source.value, outcome=outcome.value, sip_call_id=s.sip_call_id))
         if s.ref == self._agent_ref:
             self._agent_ref = None
-        self._dead.append(call)
 
     def _reap(self) -> None:
         """Drop finished calls on a later loop turn, never inside their own callback."""
         if not self._dead:
             return
-        dead, self._dead = self._dead, []
+        dead = list(self._dead)
+        self._dead.clear()  # in place: the reception holds this list too
         for call in dead:
             ref = call.state.ref
             if self._calls.get(ref) is call:
                 del self._calls[ref]
                 self._pacer.released(now())
             self._announcements.pop(ref, None)
+            if self._reception is not None:
+                self._reception.forget(ref)
             if self._mixer is not None:
                 self._mixer.finish(ref)
         del dead, call

@@ -34,7 +34,8 @@ class CallHandle:
 
     def __init__(self, ref: str, uri: str, *, withheld: bool,
                  hangup: Callable[[str], Awaitable[None]],
-                 record_start: Callable[[str], Awaitable[bool]] | None = None) -> None:
+                 record_start: Callable[[str], Awaitable[bool]] | None = None,
+                 router: Callable[..., Awaitable[dict]] | None = None, transfer: str | None = None) -> None:
         self.ref = ref
         self.uri = uri
         self.withheld = withheld
@@ -44,6 +45,8 @@ class CallHandle:
         self._record = False  # set by a recording_started event
         self._hangup = hangup
         self._record_start = record_start
+        self._router = router
+        self.transfer = transfer  # incoming: the token a forwarding worker put on it
         self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._end: CallEvent | None = None
         self._recording: str | None = None
@@ -106,6 +109,12 @@ class CallHandle:
         if self.ended or self._record_start is None:
             return False
         return await self._record_start(self.ref)
+
+    async def route(self, action: str, **options: object) -> dict:
+        """Incoming call held ringing: greet, reject, bridge onto the agent line, or forward (protocol.Route)."""
+        if self._router is None:
+            raise RuntimeError(f"call {self.ref} is not an incoming call")
+        return await self._router(self.ref, action, **options)
 
     @property
     def recording_started_at(self) -> float | None:

@@ -63,6 +63,12 @@ class Mixer:
         if record:
             self.start_recording(call, agent)
 
+    def connect_pair(self, a: SoftCall, b: SoftCall) -> None:
+        """Join two calls' audio both ways (a forwarded incoming call and our leg to its target)."""
+        assert a.audio is not None and b.audio is not None
+        a.audio.startTransmit(b.audio)
+        b.audio.startTransmit(a.audio)
+
     def start_recording(self, call: SoftCall, agent: pj.AudioMedia | None) -> bool:
         """Record the debtor (right) and the agent line (left) from now on; False if already recording."""
         ref = call.state.ref

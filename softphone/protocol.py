@@ -50,9 +50,10 @@ class Start(Message):
     no_response_timeout_s: float = 4.0
     recording_dir: str = "var/recordings"
     name: str = "worker"
-    incoming: str = "reject"  # reject (480) | answer (auto-answer and record what is heard)
+    incoming: str = "reject"  # reject (480) | answer (greet and record what is heard) | ask (ring; a Route decides)
     greeting: str | None = None  # WAV played to answered incoming calls
     greeting_loop: bool = False
+    ask_timeout_s: float = 5.0  # ask: with no Route by then, greet (or 480 without a greeting)
 
 
 @message
@@ -106,6 +107,23 @@ class RecordStart(Message):
 
 @message
 @dataclass
+class Route(Message):
+    """What to do with an incoming call held ringing (incoming = "ask")."""
+
+    type: ClassVar[str] = "route"
+    id: int
+    call: str
+    action: str  # greet | reject | bridge (onto the agent line) | forward (to `uri`, then bridge)
+    code: int = 480  # reject: the final response
+    record: bool = False  # bridge: record it like a debtor call
+    announcement: str | None = None  # bridge: WAV played to the caller on answer
+    uri: str | None = None  # forward: where to
+    headers: dict[str, str] = field(default_factory=dict)  # forward: extra INVITE headers
+    ring_timeout_s: float = 20.0  # forward: give up (and greet) after this long
+
+
+@message
+@dataclass
 class Ping(Message):
     """Liveness probe; answered with a Reply."""
 
@@ -154,7 +172,7 @@ class CallEvent(Message):
 
     type: ClassVar[str] = "call"
     call: str
-    kind: str  # incoming | calling | ringing | answered | recording_started | ended | recording
+    kind: str  # incoming | calling | ringing | answered | forwarded | forward_failed | recording_started | ended | recording
     at: float
     sip_code: int | None = None
     sip_reason: str | None = None
@@ -163,6 +181,7 @@ class CallEvent(Message):
     sip_call_id: str | None = None
     recording: str | None = None
     remote: str | None = None  # the other party's URI (incoming calls)
+    transfer: str | None = None  # incoming: the X-Belblok-Transfer header, set by a worker that forwarded it
 
 
 @message
