@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .ledger import Invoice
 from .models import Base, UTCDateTime
 from .money import Cents
+from .percent import Percent
 
 COMPLAINT_STATUSES = ("open", "resolved")
 AGREEMENT_STATUSES = ("open", "kept", "broken")
@@ -20,6 +21,13 @@ complaint_invoices = Table(
     Base.metadata,
     Column("complaint_id", ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True),
     Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True),
+)
+
+agreement_invoices = Table(
+    "agreement_invoices",
+    Base.metadata,
+    Column("agreement_id", ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -46,16 +54,21 @@ class Agreement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"), index=True)
     amount: Mapped[Decimal] = mapped_column(Cents)
+    discount_pct: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0.00"), server_default="0")
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     conditional_on_complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="SET NULL"))
-    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"))
+    # Indexed: a recording registered after the wrap-up finds the agreement of its call.
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     agent: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     instalments: Mapped[list[Instalment]] = relationship(cascade="all, delete-orphan", order_by="Instalment.seq")
+    # Every invoice it covers; invoice_id above names one only when there is exactly one.
+    invoices: Mapped[list[Invoice]] = relationship(secondary=agreement_invoices,
+                                                   order_by=[Invoice.due_date, Invoice.number])
 
 
 class Instalment(Base):

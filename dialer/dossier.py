@@ -14,6 +14,7 @@ from .ledger import Invoice, Payment
 from .models import Attempt
 from .money import money_text
 from .parties import Contact, Debtor
+from .wrapuprecord import WrapUpRecord
 
 NEW_CUSTOMER_DAYS = 365  # a customer of less than a year is "new" (handbook §6.7.1)
 LATE_WINDOW_DAYS = 365
@@ -65,6 +66,24 @@ def load_debtor(session: Session, ref: str) -> Debtor:
     return debtor
 
 
+def covered_invoices(agreement: Agreement, number_of: dict[int, str]) -> list[str]:
+    """The numbers of the invoices an agreement covers; one made without links names at most its one invoice."""
+    linked = [inv.number for inv in agreement.invoices]
+    if linked or agreement.invoice_id not in number_of:
+        return linked
+    return [number_of[agreement.invoice_id]]
+
+
+def latest_wrapups(session: Session, attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The last wrap-up saved for each of these attempts, as JSON, by attempt id."""
+    rows = session.scalars(select(WrapUpRecord).where(WrapUpRecord.attempt_id.in_(attempt_ids))
+                           .order_by(WrapUpRecord.id)) if attempt_ids else []
+    return {w.attempt_id: {"id": w.id, "outcome": w.outcome, "escalation": w.escalation,
+                           "agreement_id": w.agreement_id, "callback_id": w.callback_id, "agent": w.agent,
+                           "created_at": w.created_at.isoformat()}
+            for w in rows if w.attempt_id is not None}
+
+
 def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
     """The whole dossier of debtor `ref` as JSON-ready data; `today` decides what is overdue."""
     debtor = load_debtor(session, ref)
@@ -75,10 +94,12 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
     complaints = list(session.scalars(select(Complaint).where(Complaint.debtor_id == debtor.id)
                                       .options(selectinload(Complaint.invoices)).order_by(Complaint.id)))
     agreements = list(session.scalars(select(Agreement).where(Agreement.debtor_id == debtor.id)
-                                      .options(selectinload(Agreement.instalments)).order_by(Agreement.id.desc())))
+                                      .options(selectinload(Agreement.instalments), selectinload(Agreement.invoices))
+                                      .order_by(Agreement.id.desc())))
     attempts = list(session.scalars(select(Attempt).where(Attempt.debtor_ref == debtor.ref)
                                     .order_by(Attempt.id.desc()).limit(ATTEMPTS_SHOWN)))
     notes = list(session.scalars(select(Note).where(Note.debtor_id == debtor.id).order_by(Note.id.desc())))
+    wrapups = latest_wrapups(session, [a.id for a in attempts])
 
     number_of = {inv.id: inv.number for inv in invoices}
     disputed = {inv.id for c in complaints if c.status == "open" for inv in c.invoices}
@@ -142,11 +163,12 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
              "invoice_number": number_of.get(a.invoice_id or -1),
              "conditional_on_complaint": a.conditional_on_complaint_id, "attempt_id": a.attempt_id,
              "agent": a.agent, "created_at": a.created_at.isoformat(),
+             "discount_pct": str(a.discount_pct), "invoices": covered_invoices(a, number_of),
              "instalments": [{"seq": i.seq, "amount": money_text(i.amount), "due_date": _iso(i.due_date)}
                              for i in a.instalments]}
             for a in agreements
         ],
-        "attempts": [a.to_json() for a in attempts],
+        "attempts": [{**a.to_json(), "wrapup": wrapups.get(a.id)} for a in attempts],
         "notes": [
             {"id": n.id, "text": n.text, "author": n.author, "created_at": n.created_at.isoformat(),
              "attempt_id": n.attempt_id}

@@ -103,6 +103,11 @@ SELECT json_build_object(
       'invoice_number', (SELECT i.number FROM inv i WHERE i.id = a.invoice_id),
       'conditional_on_complaint', a.conditional_on_complaint_id, 'attempt_id', a.attempt_id,
       'agent', a.agent, 'created_at', {_ts('a.created_at')},
+      'discount_pct', a.discount_pct::numeric(5, 2)::text,
+      'invoices', coalesce((SELECT json_agg(i.number ORDER BY i.due_date, i.number)
+                            FROM agreement_invoices ai JOIN invoices i ON i.id = ai.invoice_id
+                            WHERE ai.agreement_id = a.id),
+                           (SELECT json_build_array(i.number) FROM inv i WHERE i.id = a.invoice_id), '[]'::json),
       'instalments', coalesce((SELECT json_agg(json_build_object(
                        'seq', s.seq, 'amount', {_money('s.amount')}, 'due_date', s.due_date) ORDER BY s.seq)
                      FROM instalments s WHERE s.agreement_id = a.id), '[]'::json)) ORDER BY a.id DESC)
@@ -117,7 +122,11 @@ SELECT json_build_object(
       'ended_at', {_ts('t.ended_at')},
       'duration_us', CASE WHEN t.answered_at IS NOT NULL AND t.ended_at IS NOT NULL
                           THEN (extract(epoch FROM t.ended_at - t.answered_at) * 1000000)::bigint END,
-      'recording', t.recording_path, 'worker', t.worker, 'sip_call_id', t.sip_call_id) ORDER BY t.id DESC)
+      'recording', t.recording_path, 'worker', t.worker, 'sip_call_id', t.sip_call_id,
+      'wrapup', (SELECT json_build_object(
+                   'id', w.id, 'outcome', w.outcome, 'escalation', w.escalation, 'agreement_id', w.agreement_id,
+                   'callback_id', w.callback_id, 'agent', w.agent, 'created_at', {_ts('w.created_at')})
+                 FROM wrapups w WHERE w.attempt_id = t.id ORDER BY w.id DESC LIMIT 1)) ORDER BY t.id DESC)
     FROM (SELECT * FROM attempts WHERE debtor_ref = d.ref ORDER BY id DESC LIMIT {ATTEMPTS_SHOWN}) t), '[]'::json),
   'notes', coalesce((
     SELECT json_agg(json_build_object(

@@ -236,6 +236,8 @@ def add_promise(session: Session, debtor: Debtor, amount: Decimal, due: date, *,
     invoice_id = invoice_of(session, debtor, invoice_number)
     agreement = Agreement(debtor_id=debtor.id, amount=amount, due_date=due, status="open", invoice_id=invoice_id,
                           agent=agent, created_at=now)
+    if invoice_id is not None:  # the agreement's invoices, as the wrap-up links them
+        agreement.invoices = [session.get_one(Invoice, invoice_id)]
     session.add(agreement)
     session.flush()
     sweep(session, today, cfg, now=now, debtor_ids=[debtor.id])

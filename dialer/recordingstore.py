@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .casework import Complaint
+from .casework import Agreement, Complaint
 from .models import Attempt
 from .parties import Debtor
 from .recordingmodel import Bookmark, PurgeLogEntry, Recording, RecordingAccess
@@ -71,6 +71,12 @@ def file_problem(rec: Recording) -> str | None:
     return None
 
 
+def agreement_of_call(session: Session, attempt_id: int) -> int | None:
+    """The id of the last agreement made in this call, if any."""
+    return session.scalar(select(Agreement.id).where(Agreement.attempt_id == attempt_id)
+                          .order_by(Agreement.id.desc()).limit(1))
+
+
 class RecordingStore:
     """Reads and writes recording rows; every method is one short transaction."""
 
@@ -89,7 +95,9 @@ class RecordingStore:
             rec = Recording(attempt_id=attempt_id, debtor_ref=attempt.debtor_ref, agent=attempt.agent,
                             number=attempt.number, outcome=attempt.outcome,
                             caller_id_withheld=attempt.caller_id_withheld, status="pending",
-                            source_path=source_path, created_at=at, flags=[])
+                            source_path=source_path, created_at=at, flags=[],
+                            # A wrap-up saved before the file arrived has already made its agreement.
+                            agreement_id=agreement_of_call(s, attempt_id))
             s.add(rec)
             rec.flags = sorted(self._call_flags(s, rec))  # marks set during the call come before the file
             s.flush()

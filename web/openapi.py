@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dialer.wrapupform import ESCALATIONS, OUTCOMES
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -22,6 +24,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 _MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1234.50"}
 _DATE = {"type": "string", "format": "date"}
 _NULLABLE_STRING = {"type": "string", "nullable": True}
+_OUTCOME = {"type": "string", "enum": list(OUTCOMES)}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {
@@ -43,8 +46,13 @@ _SCHEMAS: dict[str, Any] = {
                     "invoices": {"type": "array", "items": {"type": "object"}},
                     "payments": {"type": "array", "items": {"type": "object"}},
                     "complaints": {"type": "array", "items": {"type": "object"}},
-                    "agreements": {"type": "array", "items": {"type": "object"}},
-                    "attempts": {"type": "array", "items": {"type": "object"}},
+                    "agreements": {"type": "array", "items": {"type": "object", "properties": {
+                        "discount_pct": {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "2.00"},
+                        "invoices": {"type": "array", "items": {"type": "string"},
+                                     "description": "Numbers of the invoices the agreement covers"}}}},
+                    "attempts": {"type": "array", "items": {"type": "object", "properties": {
+                        "wrapup": {"allOf": [{"$ref": "#/components/schemas/WrapUpRecord"}], "nullable": True,
+                                   "description": "The last wrap-up saved for this call"}}}},
                     "notes": {"type": "array", "items": {"type": "object"}}}},
     "DossierRow": {"type": "object", "properties": {
         "ref": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
@@ -80,8 +88,7 @@ _SCHEMAS: dict[str, Any] = {
         "conditional_on_complaint": {"type": "integer", "description": "A complaint that must be resolved first"}}},
     "WrapUp": {"type": "object", "required": ["debtor_ref", "outcome"], "properties": {
         "debtor_ref": {"type": "string"}, "attempt_id": {"type": "integer"},
-        "outcome": {"type": "string", "enum": ["promise_to_pay", "callback", "complaint_raised", "refused",
-                                               "broke_off", "no_contact", "wrong_number"]},
+        "outcome": _OUTCOME,
         "contact": {"type": "string", "description": "Name of the contact spoken to"},
         "agreement": {"$ref": "#/components/schemas/Agreement"},
         "callback": {"type": "object", "required": ["at"], "properties": {
@@ -89,10 +96,16 @@ _SCHEMAS: dict[str, Any] = {
                    "description": "Local wall-clock time in the team's time zone"},
             "note": {"type": "string"}}},
         "complaint": {"type": "string"}, "complaint_invoices": {"type": "array", "items": {"type": "string"}},
-        "escalation": {"type": "string", "enum": ["written_reminder", "collection_agency"]},
+        "escalation": {"type": "string", "enum": list(ESCALATIONS)},
         "tasks": {"type": "array", "items": {"type": "string", "enum": ["send_invoice_copy", "check_payment"]}},
         "note": {"type": "string"},
         "confirm": {"type": "boolean", "description": "Save although the agreement leaves the negotiation room"}}},
+    "WrapUpRecord": {"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "outcome": _OUTCOME,
+        "escalation": {"type": "string", "nullable": True, "enum": [*ESCALATIONS, None]},
+        "agreement_id": {"type": "integer", "nullable": True}, "callback_id": {"type": "integer", "nullable": True},
+        "agent": _NULLABLE_STRING, "created_at": {"type": "string", "format": "date-time"}}},
     "Warning": {"type": "object", "required": ["code", "params"], "properties": {
         "code": {"type": "string", "enum": ["first_payment_below_minimum", "too_many_instalments", "beyond_term",
                                             "discount_not_allowed", "total_below_open", "total_above_open",
@@ -104,6 +117,7 @@ _SCHEMAS: dict[str, Any] = {
         "email_missing": {"type": "boolean"}, "callback_id": {"type": "integer", "nullable": True},
         "follow_up_id": {"type": "integer", "nullable": True}, "complaint_id": {"type": "integer", "nullable": True},
         "task_ids": {"type": "array", "items": {"type": "integer"}}, "note_id": {"type": "integer"},
+        "wrapup_id": {"type": "integer"},
         "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
     "Recording": {"type": "object", "properties": {
         "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "debtor": _NULLABLE_STRING,
