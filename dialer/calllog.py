@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.models import OUTCOMES, SIP_CODE_SOURCES, Attempt, require_aware
@@ -23,6 +24,11 @@ class CallLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
+    @property
+    def engine(self) -> Engine:
+        """The database engine the call log writes to."""
+        return self._sessions.kw["bind"]
+
     def open_attempt(
         self,
         *,
@@ -35,15 +41,17 @@ class CallLog:
         contact_ref: str | None = None,
         worker: str | None = None,
         coordinator: str | None = None,
+        direction: str = "out",
     ) -> int:
-        """Commit a new attempt in state dialing and return its id."""
+        """Commit a new attempt in state dialing (an incoming one: ringing) and return its id."""
         _check_length("number", number, 32)
         _check_length("caller_id", caller_id, 32)
         attempt = Attempt(
             number=number,
             caller_id=caller_id,
             caller_id_withheld=caller_id_withheld,
-            state="dialing",
+            state="dialing" if direction == "out" else "ringing",
+            direction=direction,
             created_at=require_aware(at),
             agent=agent,
             debtor_ref=debtor_ref,

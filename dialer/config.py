@@ -254,6 +254,16 @@ class CallbacksConfig(_Section):
     grace_minutes: int = Field(10, ge=0)
 
 
+class IncomingConfig(_Section):
+    """[incoming]: the team number's reception (incoming calls put through or turned into return calls)."""
+
+    enabled: bool = False
+    port: int = Field(0, ge=0, le=65535)  # where it listens; 0 = any (the registration tells the trunk)
+    greeting: str = ""  # WAV; "" = config/return-call-{nl,en}.wav by the team's language
+    ask_timeout_s: float = Field(15.0, gt=0, le=60)  # the caller rings this long at most before a route (else the greeting)
+    transfer_timeout_s: float = Field(20.0, gt=0, le=120)  # the agent's desk must take it within this
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -270,6 +280,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     smtp: SmtpConfig = SmtpConfig()
     callbacks: CallbacksConfig = CallbacksConfig()
+    incoming: IncomingConfig = IncomingConfig()
 
     def retry_rule(self, outcome: str) -> RetryRule | None:
         """The retry rule for an outcome (configured, else the default), or None if it is never retried."""

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from softphone.client import Worker, WorkerSettings
+from softphone.client import Worker, WorkerError, WorkerSettings
 from softphone.handle import CallHandle
+from softphone.reception import TRANSFER_HEADER
 
 from .calllog import CallLog
 from .config import Config
 from .events import EventHub, LiveEvent
-from .telephony import DialRequest, Telephony
+from .telephony import AgentLineError, DialRequest, Telephony, coordinator_id
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +42,15 @@ def _now() -> datetime:
 
 
 TrunkFor = Callable[[str], str]
+TRANSFER_WINDOW_S = 30.0  # a forwarded call must reach the desk within this long of being announced
 
 
 class RoutedWorker(Worker):
     """A worker that sends each number to the trunk (host:port) `trunk_for(number)` names."""
 
-    def __init__(self, settings: WorkerSettings, trunk_for: TrunkFor) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: WorkerSettings, trunk_for: TrunkFor,
+                 on_incoming: Callable[[CallHandle], None] | None = None) -> None:
+        super().__init__(settings, on_incoming=on_incoming)
         self.trunk_for = trunk_for
 
     async def dial(self, user: str, **options: Any) -> CallHandle:  # type: ignore[override]
@@ -64,9 +68,9 @@ class Desk:
         self.agent_line_uri = agent_line
         self.hub = hub
         self.calllog = calllog
-        self.telephony = Telephony(cfg, calllog, name=f"desk-{agent}")
+        self.telephony = Telephony(cfg, calllog, name=f"desk-{agent}", on_incoming=self._incoming)
         if trunk_for is not None:  # e.g. the demo: one simulated line per behaviour, chosen by number
-            self.telephony.worker = RoutedWorker(self.telephony.worker.settings, trunk_for)
+            self.telephony.worker = RoutedWorker(self.telephony.worker.settings, trunk_for, self._incoming)
         self.current: int | None = None
         self.target: CallTarget | None = None
         self._handle: CallHandle | None = None
@@ -74,6 +78,7 @@ class Desk:
         self._tracks: set[asyncio.Task[None]] = set()  # calls still being journalled (recordings finishing)
         self._started = False
         self._lock = asyncio.Lock()
+        self._expected: dict[str, tuple[CallTarget, float]] = {}  # transfer token → caller, deadline
 
     @property
     def busy(self) -> bool:
@@ -86,6 +91,14 @@ class Desk:
         await self.telephony.start()
         self._started = True
         if self.agent_line_uri:
+            await self.telephony.open_agent_line(self.agent_line_uri)
+            self._publish("agent_line", detail={"uri": self.agent_line_uri, "state": "up"})
+
+    async def _ensure_agent_line(self) -> None:
+        line = self.telephony.agent_line
+        if line is None or line.ended:
+            if not self.agent_line_uri:
+                raise AgentLineError(f"agent {self.agent} has no agent line configured ([agent] line)")
             await self.telephony.open_agent_line(self.agent_line_uri)
             self._publish("agent_line", detail={"uri": self.agent_line_uri, "state": "up"})
 
@@ -117,6 +130,49 @@ class Desk:
             self._tracks.add(self._follow)
             self._follow.add_done_callback(self._tracks.discard)
             return attempt_id
+
+    async def expect_transfer(self, target: CallTarget) -> tuple[str, str]:
+        """Get ready for a call another worker forwards here: agent line up; returns (uri, token) for it."""
+        async with self._lock:
+            if self.busy:
+                raise DeskBusy(f"agent {self.agent} is already on a call")
+            await self._ensure_started()
+            await self._ensure_agent_line()
+            token = secrets.token_urlsafe(16)
+            self._expected[token] = (target, time.monotonic() + TRANSFER_WINDOW_S)
+            return f"sip:desk@127.0.0.1:{self.telephony.worker.local_port}", token
+
+    def _incoming(self, handle: CallHandle) -> None:
+        task = asyncio.ensure_future(self._take(handle))
+        self._tracks.add(task)
+        task.add_done_callback(self._tracks.discard)
+
+    async def _take(self, handle: CallHandle) -> None:
+        """A call reached this desk's worker: bridge it if it is the one we were told about, else refuse."""
+        target, deadline = self._expected.pop(handle.transfer or "", (None, 0.0))
+        try:
+            if target is None or time.monotonic() > deadline:
+                log.warning("desk %s: refused an incoming call nobody forwarded here (%s)", self.agent, handle.uri)
+                await handle.route("reject", code=403)
+                return
+            async with self._lock:
+                if self.busy:
+                    await handle.route("reject", code=486)
+                    return
+                attempt_id = await asyncio.to_thread(
+                    self.calllog.open_attempt, number=target.number, caller_id=self.telephony.config.sip.caller_id,
+                    caller_id_withheld=False, at=_now(), agent=self.agent, debtor_ref=target.debtor_ref,
+                    contact_ref=target.contact_ref, worker=self.telephony.worker.name,
+                    coordinator=coordinator_id(), direction="in")
+                self.target, self.current, self._handle = target, attempt_id, handle
+                self._publish("ringing", detail={"direction": "in"})
+                self._follow = asyncio.ensure_future(self._track(handle, attempt_id, target))
+                self._tracks.add(self._follow)
+                self._follow.add_done_callback(self._tracks.discard)
+                await handle.route("bridge", record=self.telephony.config.recording.policy == "all",
+                                   announcement=self.telephony.announcement())
+        except WorkerError as exc:  # the caller hung up meanwhile, or the worker is gone: nothing to bridge
+            log.info("desk %s: incoming call %s not taken: %s", self.agent, handle.ref, exc)
 
     async def _track(self, handle: CallHandle, attempt_id: int, target: CallTarget) -> None:
         own = {"attempt_id": attempt_id, "target": target}
@@ -188,6 +244,31 @@ class Switchboard:
             desk = self._desks[agent] = Desk(agent, self.cfg, self.calllog, self.hub,
                                              agent_line or self.cfg.agent.line or None, self.trunk_for)
         return desk
+
+    async def put_through(self, agent: str, target: CallTarget, handle: CallHandle, *,
+                          agent_line: str | None = None, ring_timeout_s: float = 20.0) -> str:
+        """Forward a held incoming call to `agent`'s desk: connected | unavailable (still held) | failed (greeted)."""
+        desk = self._desks.get(agent)
+        if desk is None and (agent_line or self.cfg.agent.line):
+            desk = self.desk(agent, agent_line)
+        if desk is None or desk.busy:
+            return "unavailable"
+        try:
+            uri, token = await desk.expect_transfer(target)
+        except (DeskBusy, AgentLineError, WorkerError) as exc:
+            log.info("cannot put %s through to %s: %s", target.number, agent, exc)
+            return "unavailable"
+        try:
+            await handle.route("forward", uri=uri, headers={TRANSFER_HEADER: token}, ring_timeout_s=ring_timeout_s)
+        except WorkerError as exc:  # the caller gave up while the agent line was being opened
+            log.info("incoming call %s could not be forwarded: %s", handle.ref, exc)
+            return "failed"
+        async for event in handle.events():
+            if event.kind == "forwarded":
+                return "connected"
+            if event.kind in ("forward_failed", "ended"):
+                return "failed"
+        return "failed"
 
     def desks(self) -> list[Desk]:
         """All desks opened so far."""

@@ -168,7 +168,7 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
                              for i in a.instalments]}
             for a in agreements
         ],
-        "attempts": [{**a.to_json(), "wrapup": wrapups.get(a.id)} for a in attempts],
+        "attempts": [{**a.to_json(), "direction": a.direction, "wrapup": wrapups.get(a.id)} for a in attempts],
         "notes": [
             {"id": n.id, "text": n.text, "author": n.author, "created_at": n.created_at.isoformat(),
              "attempt_id": n.attempt_id}

@@ -115,7 +115,7 @@ SELECT json_build_object(
   'attempts', coalesce((
     SELECT json_agg(json_build_object(
       'attempt_id', t.id, 'number', t.number, 'debtor_ref', t.debtor_ref, 'contact_ref', t.contact_ref,
-      'agent', t.agent, 'caller_id', t.caller_id, 'caller_id_withheld', t.caller_id_withheld, 'state', t.state,
+      'agent', t.agent, 'direction', t.direction, 'caller_id', t.caller_id, 'caller_id_withheld', t.caller_id_withheld, 'state', t.state,
       'outcome', t.outcome, 'sip_code', t.sip_code, 'sip_reason', t.sip_reason,
       'sip_code_source', t.sip_code_source, 'created_at', {_ts('t.created_at')},
       'ringing_at', {_ts('t.ringing_at')}, 'answered_at', {_ts('t.answered_at')},

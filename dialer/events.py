@@ -81,6 +81,10 @@ class EventHub:
         finally:
             self.unlisten(agent, queue)
 
+    def agents(self) -> list[str]:
+        """Agents with at least one live subscription (their panel is open)."""
+        return [agent for agent, queues in self._queues.items() if queues]
+
     def subscribers(self, agent: str) -> int:
         """How many live subscriptions an agent has (a panel open means at least one)."""
         return len(self._queues.get(agent, ()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,9 @@ from .numbers import InvalidNumber, normalise
 from .parties import Contact, Debtor, Phone
 
 if TYPE_CHECKING:
-    from .desk import Switchboard
+    from .desk import CallTarget, Switchboard
+
+PutThrough = Callable[[str, "CallTarget", CallHandle], Awaitable[str]]  # agent, caller, call → connected|unavailable|failed
 
 log = logging.getLogger(__name__)
 
@@ -86,45 +88,60 @@ class IncomingCalls:
 
     def __init__(self, sessions: sessionmaker[Session], cfg: Config, hub: EventHub, *,
                  busy: Callable[[str], bool] | None = None, clock: Callable[[], datetime] = utcnow,
-                 on_scheduled: Scheduled | None = None) -> None:
+                 on_scheduled: Scheduled | None = None, put_through: PutThrough | None = None) -> None:
         self.sessions, self.cfg, self.hub, self.clock = sessions, cfg, hub, clock
         self.busy = busy or (lambda agent: False)
         self.on_scheduled = on_scheduled
+        self.put_through = put_through
         self.decisions: list[Decision] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __call__(self, handle: CallHandle) -> None:
         """Take an incoming call from the worker (called on the event loop; never raises)."""
-        task = asyncio.ensure_future(self._safely(handle.uri))
+        task = asyncio.ensure_future(self._safely(handle))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _safely(self, remote: str) -> None:
+    async def _safely(self, handle: CallHandle) -> None:
         try:
-            await self.handle(remote)
-        except Exception:  # a worker callback: the call is answered with the message whatever happens here
-            log.exception("incoming call from %s could not be handled", remote)
+            await self.handle(handle.uri, handle)
+        except Exception:  # the caller must hear something whatever went wrong here
+            log.exception("incoming call from %s could not be handled", handle.uri)
+            await self._route(handle, "greet")
 
     async def settled(self) -> None:
         """Wait until every incoming call taken so far has been handled."""
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    async def handle(self, remote: str) -> Decision:
-        """Decide what happens to a call from `remote` and do it."""
+    async def handle(self, remote: str, call: CallHandle | None = None) -> Decision:
+        """Decide what happens to a call from `remote` and do it (`call`: the held call to route)."""
+        from .desk import CallTarget
+
         now = self.clock()
         number = caller_number(remote, self.cfg.numbers.default_region)
         caller = await asyncio.to_thread(self._lookup, number) if number else None
         if caller is None or number is None:
             log.info("incoming call from an unknown or hidden number (%s): answered with the message", remote)
+            await self._route(call, "greet")
             return self._decided(Decision("unknown", number))
         if caller.owner is not None and not self.busy(caller.owner):
-            # Putting the call through onto the agent line is not supported by the softphone yet: the
-            # panel opens the dossier and the agent sees who is calling.
+            # The owner's panel opens the dossier while their phone rings.
             self.hub.publish(LiveEvent(agent=caller.owner, kind="incoming", at=now, debtor_ref=caller.debtor_ref,
                                        number=number, detail={"debtor_name": caller.debtor_name,
                                                               "contact": caller.contact_name}))
-            return self._decided(Decision("to_agent", number, caller.debtor_ref, caller.owner))
+            if call is None:
+                return self._decided(Decision("to_agent", number, caller.debtor_ref, caller.owner))
+            status = "unavailable"
+            if self.put_through is not None:
+                target = CallTarget(number, debtor_ref=caller.debtor_ref, contact_ref=caller.contact_name)
+                status = await self.put_through(caller.owner, target, call)
+            if status == "connected":
+                return self._decided(Decision("to_agent", number, caller.debtor_ref, caller.owner))
+            if status == "unavailable":
+                await self._route(call, "greet")
+        else:
+            await self._route(call, "greet")
         callback_id, due = await asyncio.to_thread(self._book_return, caller, number, now)
         if self.on_scheduled is not None:
             try:
@@ -134,6 +151,15 @@ class IncomingCalls:
         log.info("incoming call from %s (%s): owner %s busy or unknown, return call %s booked", number,
                  caller.debtor_ref, caller.owner, callback_id)
         return self._decided(Decision("return_call", number, caller.debtor_ref, caller.owner, callback_id))
+
+    async def _route(self, call: CallHandle | None, action: str) -> None:
+        """Route a held call; a caller who already hung up (or a worker gone) is no error here."""
+        if call is None or call.ended:
+            return
+        try:
+            await call.route(action)
+        except Exception as exc:
+            log.info("routing incoming call %s to %s failed: %s", call.ref, action, exc)
 
     def _decided(self, decision: Decision) -> Decision:
         self.decisions.append(decision)

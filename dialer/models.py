@@ -106,6 +106,8 @@ class Attempt(Base):
     worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sip_call_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     coordinator: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # out: we dialled; in: the debtor called and was put through to an agent.
+    direction: Mapped[str] = mapped_column(String(3), nullable=False, default="out", server_default="out")
 
     @validates("created_at", "ringing_at", "answered_at", "ended_at")
     def _validate_time(self, key: str, value: datetime | None) -> datetime | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +31,7 @@ from .blockmodel import load_blocks
 from .callbacks import Callback
 from .clock import utcnow
 from .config import Config
+from .presence import BEAT, Presence, default_node
 from .events import EventHub, LiveEvent
 from .firing import Alert, Fired, Outcome, debtor_names
 from .mailer import Mailer, build_message
@@ -48,12 +47,6 @@ BATCH = 500
 OPEN = ("pending", "claimed")
 _FIELDS = (Callback.id, Callback.kind, Callback.agent, Callback.debtor_id, Callback.due_at, Callback.note,
            Callback.agreement_id)
-
-
-def default_node() -> str:
-    """This coordinator's name in `claimed_by`: host and process id (at most 64 characters, as the column)."""
-    pid = f":{os.getpid()}"
-    return socket.gethostname()[:64 - len(pid)] + pid
 
 
 class CallbackScheduler:
@@ -73,7 +66,8 @@ class CallbackScheduler:
         self.armed_at: datetime | None = None
         self._own = scheduler is None
         self._aps = scheduler if scheduler is not None else AsyncIOScheduler(timezone=UTC)
-        self._ids = {name: f"belblok-callbacks-{name}-{id(self):x}" for name in ("wake", "rescan", "sweep")}
+        self._ids = {name: f"belblok-callbacks-{name}-{id(self):x}" for name in ("wake", "rescan", "sweep", "beat")}
+        self.presence = Presence(sessions, hub, self.node, clock=clock)  # whose panels are open, on any coordinator
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
@@ -93,8 +87,11 @@ class CallbackScheduler:
                           replace_existing=True, max_instances=1, coalesce=True)
         self._aps.add_job(self._sweep_job, CronTrigger(minute=5, timezone=self.zone), id=self._ids["sweep"],
                           replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=3600)
+        self._aps.add_job(self.presence.beat, IntervalTrigger(seconds=BEAT.total_seconds()), id=self._ids["beat"],
+                          replace_existing=True, max_instances=1, coalesce=True)
         if self._own:
             self._aps.start()
+        await asyncio.to_thread(self.presence.beat)
         await self.sweep()
         await self._tick()
 
@@ -110,6 +107,7 @@ class CallbackScheduler:
             self.armed_at = None
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
+        await asyncio.to_thread(self.presence.leave)
         if self._own and self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -241,7 +239,7 @@ class CallbackScheduler:
         outcome = Outcome()
         absent: dict[str, list[int]] = {}
         for row in rows:
-            if self.hub.subscribers(row.agent) == 0:  # panels are per coordinator: see docs/scheduling.md
+            if not self.presence.present(session, row.agent, now):  # here or on another coordinator
                 absent.setdefault(row.agent, []).append(row.id)
         for owner, ids in absent.items():
             released = session.execute(

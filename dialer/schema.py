@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (registers the tables)
     accounts, blockmodel, callbacks, casework, claimmodel, correspondence, dossierstats, ledger, parties,
-    recordingmodel, tasks, wrapuprecord,
+    presence, recordingmodel, tasks, wrapuprecord,
 )
 from .models import Base
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from softphone.client import Worker, WorkerError, WorkerSettings
@@ -74,10 +75,14 @@ def worker_settings(config: Config, name: str = "worker") -> WorkerSettings:
 class Telephony:
     """One worker (one agent line) plus the call log: the coordinator's telephone."""
 
-    def __init__(self, config: Config, calllog: CallLog, *, name: str = "worker") -> None:
+    def __init__(self, config: Config, calllog: CallLog, *, name: str = "worker",
+                 on_incoming: Callable[[CallHandle], None] | None = None) -> None:
         self.config = config
         self.calllog = calllog
-        self.worker = Worker(worker_settings(config, name))
+        settings = worker_settings(config, name)
+        if on_incoming is not None:  # incoming calls ring until the coordinator routes them
+            settings = replace(settings, incoming="ask", ask_timeout_s=config.incoming.ask_timeout_s)
+        self.worker = Worker(settings, on_incoming=on_incoming)
         self.coordinator = coordinator_id()
         self.agent_line: CallHandle | None = None
         self.recordings = RecordingStore(calllog._sessions)
@@ -134,7 +139,7 @@ class Telephony:
                 ring_timeout_s=request.ring_timeout_s or self.config.sip.ring_timeout_s,
                 hangup_after_s=request.hangup_after_s,
                 record=self.config.recording.policy == "all",
-                announcement=self._announcement(),
+                announcement=self.announcement(),
             )
         except WorkerError as exc:
             await asyncio.to_thread(
@@ -144,7 +149,8 @@ class Telephony:
             raise
         return handle, attempt_id
 
-    def _announcement(self) -> str | None:
+    def announcement(self) -> str | None:
+        """The recording announcement to play to the debtor on answer, if the policy records."""
         rec = self.config.recording
         if rec.policy == "none" or not rec.announcement:
             return None

@@ -24,13 +24,14 @@ from dialer.blockmodel import load_blocks
 from dialer.dialing import DossierDialer
 from dialer.dialsession import DialSessions
 from dialer.scheduler import CallbackScheduler
+from dialer.teamline import TeamLine
 
 from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
 from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
-                   PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD)
+                   PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
 from .recordingworker import recordings_context
 from .routes import setup_routes
 
@@ -107,6 +108,20 @@ async def _callbacks(app: web.Application) -> AsyncIterator[None]:
     aps.shutdown(wait=False)
 
 
+async def _team_line(app: web.Application) -> AsyncIterator[None]:
+    # The team's number: incoming calls put through to their owner's desk, or booked as return calls.
+    cfg = app[CONFIG]
+    if not cfg.incoming.enabled:
+        yield
+        return
+    line = TeamLine(cfg, app[SESSIONS], app[SWITCHBOARD], app[HUB], on_scheduled=app[SCHEDULER].schedule,
+                    clock=app[CLOCK], config_dir=app[CONFIG_DIR])
+    await line.start()
+    app[TEAM_LINE] = line
+    yield
+    await line.stop()
+
+
 async def _close_sockets(app: web.Application) -> None:
     for ws in list(app[SOCKETS]):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
@@ -130,6 +145,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telephony(trunk_for))
     app.cleanup_ctx.append(_callbacks)
+    app.cleanup_ctx.append(_team_line)
     app.cleanup_ctx.append(recordings_context)
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(_close_sockets)

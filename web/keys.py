@@ -14,6 +14,7 @@ from dialer.blockclock import BlockClock
 from dialer.config import Config
 from dialer.dialsession import DialSessions
 from dialer.desk import Switchboard
+from dialer.teamline import TeamLine
 from dialer.events import EventHub
 from dialer.mailer import Mailer
 from dialer.negotiation import NegotiationRoom
@@ -26,6 +27,7 @@ SESSIONS = web.AppKey("sessions", sessionmaker[Session])
 READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement reads without BEGIN/ROLLBACK
 HUB = web.AppKey("hub", EventHub)
 SWITCHBOARD = web.AppKey("switchboard", Switchboard)
+TEAM_LINE = web.AppKey("team_line", TeamLine)
 MAILER = web.AppKey("mailer", Mailer)
 ROOM = web.AppKey("room", NegotiationRoom)
 CLOCK = web.AppKey("clock", Callable[[], datetime])

@@ -51,6 +51,8 @@ _SCHEMAS: dict[str, Any] = {
                         "invoices": {"type": "array", "items": {"type": "string"},
                                      "description": "Numbers of the invoices the agreement covers"}}}},
                     "attempts": {"type": "array", "items": {"type": "object", "properties": {
+                        "direction": {"type": "string", "enum": ["out", "in"],
+                                      "description": "out: we dialled; in: the debtor called and was put through"},
                         "wrapup": {"allOf": [{"$ref": "#/components/schemas/WrapUpRecord"}], "nullable": True,
                                    "description": "The last wrap-up saved for this call"}}}},
                     "notes": {"type": "array", "items": {"type": "object"}}}},

@@ -43,6 +43,7 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
     from aiohttp import web
 
     from web.app import create_app
+    from web.keys import TEAM_LINE
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,6 +86,8 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
             bound = port or runner.addresses[0][1]
             url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}/"
             _say(f"Belblok is ready at {url}")
+            if TEAM_LINE in app:
+                _say(f"Incoming calls to the team number are taken on SIP port {app[TEAM_LINE].port}.")
             if demo:
                 _say(f"Log in as demo / {DEMO_PASSWORD} (agent) or chef / {DEMO_PASSWORD} (supervisor). "
                      f"E-mail lands in {outbox}/ and on {url}outbox. Press Ctrl-C to stop.")
@@ -106,4 +109,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     port = cfg.web.port if args.port is None else args.port
     if not args.demo:
         sessions_for(cfg)  # a database problem is reported before the server starts
+    if cfg.incoming.enabled:
+        from dialer.teamline import greeting_path
+
+        greeting_path(cfg, config_dir(args.config))  # a missing greeting is reported before the server starts
     return asyncio.run(_serve(cfg, host, port, args.demo, config_dir(args.config)))
