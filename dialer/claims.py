@@ -13,7 +13,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from .claimmodel import DossierClaim
-from .models import require_aware
+from .models import Attempt, require_aware
+from .parties import Debtor
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,23 @@ def note_call(engine: Engine, debtor_id: int, *, at: datetime, outcome: str | No
     require_aware(at)
     with writing(engine) as connection:
         _ensure_rows(connection, [debtor_id])
-        connection.execute(update(DossierClaim).where(DossierClaim.debtor_id == debtor_id)
+        # An older call's late end never replaces a newer call's facts.
+        connection.execute(update(DossierClaim).where(DossierClaim.debtor_id == debtor_id,
+                                                      or_(DossierClaim.last_called_at.is_(None),
+                                                          DossierClaim.last_called_at <= at))
                            .values(last_called_at=at, last_outcome=outcome, last_ended_at=ended_at))
+
+
+def note_attempt(engine: Engine, attempt_id: int) -> bool:
+    """Note a finished attempt on its dossier, whichever path placed it; False if it names no known debtor."""
+    with engine.connect() as connection:
+        row = connection.execute(select(Attempt.created_at, Attempt.outcome, Attempt.ended_at, Debtor.id)
+                                 .join(Debtor, Debtor.ref == Attempt.debtor_ref)
+                                 .where(Attempt.id == attempt_id)).first()
+    if row is None:
+        return False
+    note_call(engine, row.id, at=row.created_at, outcome=row.outcome, ended_at=row.ended_at)
+    return True
 
 
 def live_claims(connection: Connection, debtor_ids: Sequence[int], now: datetime) -> dict[int, Claim]:

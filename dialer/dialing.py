@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .blockmodel import load_blocks
 from .blocks import Opening, current_block, next_block
-from .claims import claim, note_call, release
+from .claims import claim, release
 from .clock import utcnow
 from .config import Config
 from .desk import CallTarget, Switchboard
@@ -141,12 +141,9 @@ class DossierDialer:
             attempt = session.get(Attempt, attempt_id)
             if attempt is None:
                 raise KeyError(attempt_id)
-            note = {"at": attempt.created_at, "outcome": attempt.outcome, "ended_at": attempt.ended_at}
             if attempt.outcome == "anonymity_rejected":
                 contacts = select(Contact.id).where(Contact.debtor_id == entry.debtor_id)
                 session.execute(update(Phone).where(Phone.number == attempt.number, Phone.contact_id.in_(contacts))
                                 .values(refuses_anonymous=True).execution_options(synchronize_session=False))
                 log.info("%s refuses anonymous calls (433): its next call presents the caller ID", attempt.number)
-            data = attempt.to_json()
-        note_call(self.engine, entry.debtor_id, **note)
-        return data
+            return attempt.to_json()  # the dossier's last call was noted when the call log journalled its end

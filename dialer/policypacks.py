@@ -56,7 +56,8 @@ def pack_for(*, country: str | None, region: str | None = None, kind: str, numbe
 def _pack_name(country: str | None, region: str | None, kind: str) -> str | None:
     if country == "NL":
         # the Wki protects natural persons, sole traders included; companies get the team's B2B rules
-        return "nl-wki" if kind == "person" else "nl-b2b"
+        # (`[team] policy`, nl-b2b unless the team chose its own pack)
+        return "nl-wki" if kind == "person" else None
     if country == "BE":
         return "be"
     if country == "US":

@@ -24,7 +24,7 @@ from .ledger import Invoice, Payment
 from .models import Attempt
 from .parties import Contact, Debtor, Phone
 from .policy import PolicyPack, combine
-from .policypacks import DEFAULT_PACK, load_pack, pack_for
+from .policypacks import load_pack, pack_for
 from .queuefacts import DEFAULT_PACK_KEY, CallbackFact, ContactFact, DossierFacts, InvoiceFact, PhoneFact, \
     PromiseFact
 from .retry import Dialled
@@ -58,12 +58,8 @@ def _pack(policy: str | None, country: str, region: str | None, kind: str, numbe
     sources = [(country or None, region)]
     if number_region and number_region != country:
         sources.append((number_region, None))
+    # Business debtors get the team's pack (`[team] policy`); statutory packs (nl-wki, be, us-*) stay.
     packs = [pack_for(country=c, region=r, kind=kind, team_default=team_policy, directory=folder) for c, r in sources]
-    if team_policy != DEFAULT_PACK:
-        # nl-b2b is the shipped *team choice* for business debtors (its header says so): a team that configured
-        # its own pack gets that one in its place; statutory packs (nl-wki, be, us-*) stay.
-        shipped, team = load_pack(DEFAULT_PACK, folder), load_pack(team_policy, folder)
-        packs = [team if p == shipped else p for p in packs]
     return combine(packs)
 
 

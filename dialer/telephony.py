@@ -15,6 +15,7 @@ from softphone.handle import CallHandle
 from softphone.protocol import CallEvent
 
 from .calllog import CallLog
+from .claims import note_attempt
 from .config import Config
 from .recordingstore import RecordingStore
 
@@ -176,6 +177,11 @@ class Telephony:
                 attempt_id, at=at, outcome=event.outcome or "failed", sip_code=event.sip_code,
                 sip_reason=event.sip_reason, sip_code_source=event.code_source, sip_call_id=event.sip_call_id,
             )
+            # The queue's retry tier reads each dossier's last call: every path (queue, panel, incoming) notes it.
+            try:
+                note_attempt(self.calllog.engine, attempt_id)
+            except Exception:  # the call log row is what counts; the queue's copy is refreshed by the next call
+                log.exception("noting attempt %s on its dossier failed", attempt_id)
         elif event.kind == "recording" and event.recording:
             self.calllog.set_recording(attempt_id, event.recording)
             self.recordings.register(attempt_id, event.recording, at=at)

@@ -263,6 +263,13 @@ def test_team_default_may_be_a_path(tmp_path: Path) -> None:
                     team_default=str(path), directory=POLICIES).name == "team"
 
 
+def test_a_dutch_company_gets_the_teams_own_pack_but_a_dutch_person_keeps_the_wki(tmp_path: Path) -> None:
+    team = str(write(tmp_path, GOOD))
+    assert choose("NL", "company", team_default=team) == "team"
+    assert choose("NL", "person", team_default=team) == "nl-wki"
+    assert choose("NL", "company", number_region="BE", team_default=team) == "team+be"
+
+
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(PolicyError, match="kind"):
         choose("NL", "consumer")

@@ -24,6 +24,7 @@ from dialer.blockmodel import load_blocks
 from dialer.dialing import DossierDialer
 from dialer.dialsession import DialSessions
 from dialer.scheduler import CallbackScheduler
+from dialer.statsclock import StatsClock
 from dialer.teamline import TeamLine
 
 from . import render
@@ -100,6 +101,7 @@ async def _callbacks(app: web.Application) -> AsyncIterator[None]:
     await scheduler.start()
     app[BLOCK_CLOCK] = schedule_blocks(aps, app[HUB], blocks, tz=cfg.team.timezone, country=cfg.team.country,
                                        clock=app[CLOCK])
+    StatsClock(aps, engine, tz=cfg.team.timezone, clock=app[CLOCK])  # the queue's priorities, every night
     dialer = DossierDialer(cfg, engine, app[SWITCHBOARD], app[HUB], clock=app[CLOCK])
     app[DIAL_SESSIONS] = DialSessions(dialer)
     yield
