@@ -20,15 +20,16 @@ from softphone.handle import CallHandle
 from .callbackservice import Scheduled, owner_of, place_return
 from .clock import utcnow
 from .config import Config
+from .desk import CallTarget
 from .events import EventHub, LiveEvent
 from .models import Attempt
 from .numbers import InvalidNumber, normalise
 from .parties import Contact, Debtor, Phone
 
 if TYPE_CHECKING:
-    from .desk import CallTarget, Switchboard
+    from .desk import Switchboard
 
-PutThrough = Callable[[str, "CallTarget", CallHandle], Awaitable[str]]  # agent, caller, call → connected|unavailable|failed
+PutThrough = Callable[[str, CallTarget, CallHandle], Awaitable[str]]  # agent, caller, call → connected|unavailable|failed
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,6 @@ class IncomingCalls:
 
     async def handle(self, remote: str, call: CallHandle | None = None) -> Decision:
         """Decide what happens to a call from `remote` and do it (`call`: the held call to route)."""
-        from .desk import CallTarget
-
         now = self.clock()
         number = caller_number(remote, self.cfg.numbers.default_region)
         caller = await asyncio.to_thread(self._lookup, number) if number else None

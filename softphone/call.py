@@ -49,6 +49,19 @@ class CallState:
     sip_call_id: str | None = None
     deadlines: Deadlines = field(default_factory=Deadlines)
 
+    def overdue(self, t: float) -> HangupCause | None:
+        """Which deadline (if any) has passed at monotonic time `t`: why our side must hang up now."""
+        d = self.deadlines
+        if self.disconnected:
+            return None
+        if not self.got_response and d.no_response is not None and t >= d.no_response:
+            return HangupCause.NO_RESPONSE
+        if not self.answered and d.ring is not None and t >= d.ring:
+            return HangupCause.RING_TIMEOUT
+        if self.answered and d.hangup is not None and t >= d.hangup:
+            return HangupCause.HANGUP_AFTER
+        return None
+
     def facts(self, code: int | None, source: CodeSource) -> CallFacts:
         """The facts the outcome is derived from."""
         return CallFacts(code, source, self.answered, self.got_response, self.rang, self.hangup_cause)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -201,16 +200,9 @@ class Engine:
     def _check_deadlines(self) -> None:
         t = now()
         for ref, call in list(self._calls.items()):
-            s = call.state
-            if s.disconnected:
-                continue
-            d = s.deadlines
-            if not s.got_response and d.no_response is not None and t >= d.no_response:
-                self._hangup(ref, HangupCause.NO_RESPONSE)
-            elif not s.answered and d.ring is not None and t >= d.ring:
-                self._hangup(ref, HangupCause.RING_TIMEOUT)
-            elif s.answered and d.hangup is not None and t >= d.hangup:
-                self._hangup(ref, HangupCause.HANGUP_AFTER)
+            cause = call.state.overdue(t)
+            if cause is not None:
+                self._hangup(ref, cause)
         if self._reception is not None:
             self._reception.check(t)
 

@@ -63,3 +63,26 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
     """Run the real `belblok` console script."""
     return subprocess.run([str(Path(sys.executable).with_name("belblok")), *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def make_tone(path: Path, seconds: float = 3.0, frequency: int = 440) -> Path:
+    """A mono 16 kHz sine WAV made by ffmpeg: what a simulated party 'says'."""
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency={frequency}:duration={seconds}", "-ar", "16000", "-ac", "1", str(path)],
+                   check=True)
+    return path
+
+
+def stop_process(proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """SIGTERM a server started by a test, kill it if it does not stop, close its pipes."""
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from softphone.sipp import SippPeer
-from tests.conftest import DEBTOR, MakeWorker, load_wav
+from tests.conftest import DEBTOR, MakeWorker, load_wav, make_tone
 
 
 @pytest.fixture
 def agent_voice(tmp_path: Path) -> Path:
     """A WAV the simulated agent 'says': a 440 Hz tone made by ffmpeg."""
-    path = tmp_path / "agent.wav"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-                    "-ar", "16000", "-ac", "1", str(path)], check=True)
-    return path
+    return make_tone(tmp_path / "agent.wav", seconds=2)
 
 
 async def test_debtor_call_is_bridged_to_the_agent_phone_and_both_are_recorded(

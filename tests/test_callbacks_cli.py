@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from dialer.casework import Agreement
 from dialer.database import make_engine, session_factory, upgrade
 from dialer.ledger import Invoice, Payment
 from dialer.parties import Contact, Debtor, Phone
-from tests.conftest import run_cli
+from tests.conftest import run_cli, stop_process
 from tests.teamconfig import team_toml
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -298,15 +297,7 @@ async def test_a_call_back_due_in_a_few_seconds_reaches_the_agents_panel_in_time
         assert message["detail"]["callback_id"] == added["id"]
         assert due <= arrived <= due + timedelta(seconds=2)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
-        for stream in (serve.stdout, serve.stderr):
-            if stream:
-                stream.close()
+        stop_process(serve)
         made.close()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,15 @@ import pytest
 from softphone.handle import CallHandle
 from softphone.reception import TRANSFER_HEADER, transfer_token
 from softphone.sipp import SippPeer
-from tests.conftest import DEBTOR, ROOT, MakeWorker, load_wav
+from tests.conftest import DEBTOR, ROOT, MakeWorker, load_wav, make_tone
 
 GREETING = str(ROOT / "config/return-call-nl.wav")
 
 
 @pytest.fixture
 def tone(tmp_path: Path) -> Path:
-    """A 3 s 440 Hz tone made by ffmpeg: what the calling debtor 'says'."""
-    path = tmp_path / "tone.wav"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-                    "-ar", "16000", "-ac", "1", str(path)], check=True)
-    return path
+    """What the calling debtor 'says'."""
+    return make_tone(tmp_path / "tone.wav")
 
 
 class Inbox:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from dialer.models import Attempt
 from dialer.parties import Contact, Debtor, Phone
 from softphone.sipp import SippPeer
+from tests.conftest import stop_process
 from tests.test_callbacks_cli import T0, Team, _free_port, write_config
 
 DEBTOR = "+31612345678"  # D-1's contact (Team's debtor)
@@ -65,15 +63,7 @@ async def test_a_debtor_calling_while_their_agent_is_busy_gets_a_return_call_tod
                     if message.get("kind") == "callback_due":
                         break
         finally:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait()
-            for stream in (serve.stdout, serve.stderr):
-                if stream:
-                    stream.close()
+            stop_process(serve)
     assert any(m.status == 200 and m.cseq_method == "INVITE" for m in answered)  # answered by the message
     [row] = [c for c in made.json("callback", "list", "--json") if c["debtor"] == "D-1"]
     assert (row["kind"], row["agent"]) == ("return", "anna")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from dialer.models import Attempt
 from dialer.teamline import TeamLine, greeting_path
 from softphone.handle import CallHandle
 from softphone.sipp import SippPeer
-from tests.conftest import DEBTOR, ROOT, MakeWorker, load_wav
+from tests.conftest import DEBTOR, ROOT, MakeWorker, load_wav, make_tone
 from tests.test_incoming import called_by
 from tests.test_scheduler import RecordingHub, add_debtor
 
@@ -51,10 +50,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def tone(tmp_path: Path) -> Path:
-    path = tmp_path / "debtor.wav"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-                    "-ar", "16000", "-ac", "1", str(path)], check=True)
-    return path
+    return make_tone(tmp_path / "debtor.wav")
 
 
 def return_calls(sessions: sessionmaker[Session]) -> list[Callback]:
