@@ -3,202 +3,22 @@
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
+
+from .configsections import AgentConfig, BlockConfig, CallbacksConfig, CallerIdConfig, ConfigError, DatabaseConfig, \
+    IncomingConfig, NumbersConfig, QueueConfig, RecordingConfig, RetryRule, Section, SipConfig, SmtpConfig, \
+    TeamConfig, WebConfig
+
+__all__ = ["DEFAULT_PATH", "ENV_VAR", "AgentConfig", "BlockConfig", "CallbacksConfig", "CallerIdConfig", "Config",
+           "ConfigError", "DatabaseConfig", "IncomingConfig", "NumbersConfig", "QueueConfig", "RecordingConfig",
+           "RetryRule", "SipConfig", "SmtpConfig", "TeamConfig", "WebConfig", "load", "parse", "resolve_path"]
 
 DEFAULT_PATH = Path("config/belblok.toml")
 ENV_VAR = "BELBLOK_CONFIG"
-
-_HOST_PORT = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message says where and why."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseConfig(_Section):
-    """[database]: where the call log lives."""
-
-    url: str = "sqlite:///var/belblok.db"
-
-
-class SipConfig(_Section):
-    """[sip]: the trunk every outbound INVITE goes to, and who we say we are."""
-
-    trunk: str
-    transport: Literal["udp", "tcp"] = "udp"
-    local_port: int = Field(0, ge=0, le=65535)
-    caller_id: str
-    username: str = ""
-    password: str = ""
-    password_env: str = ""
-    register_: bool = Field(True, alias="register")  # `register` is taken by pydantic
-    registrar: str = ""
-    realm: str = "*"
-    ring_timeout_s: float = Field(30.0, gt=0, le=600)
-    response_timeout_s: float = Field(4.0, gt=0, le=60)
-
-    @field_validator("trunk", "registrar")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        if value and not _HOST_PORT.match(value):
-            raise ValueError(f"{value!r} is not host:port (e.g. 'sip.example.net:5060')")
-        return value
-
-    @field_validator("caller_id")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        if not _E164.match(value):
-            raise ValueError(f"{value!r} is not an E.164 number (e.g. '+31201234567')")
-        return value
-
-    @model_validator(mode="after")
-    def _one_password(self) -> SipConfig:
-        if self.password and self.password_env:
-            raise ValueError("set either password or password_env, not both")
-        return self
-
-    def secret(self) -> str:
-        """The SIP password, read from the environment when `password_env` names a variable."""
-        if not self.password_env or not self.username:
-            return self.password
-        value = os.environ.get(self.password_env)
-        if value is None:
-            raise ConfigError(f"[sip] password_env: the environment variable {self.password_env} is not set")
-        return value
-
-    @property
-    def registrar_address(self) -> str | None:
-        """Where to register, or None when this trunk needs no registration."""
-        if not self.username or not self.register_:
-            return None
-        return self.registrar or self.trunk
-
-
-class NumbersConfig(_Section):
-    """[numbers]: how national number forms are read."""
-
-    default_region: str = "NL"
-
-    @field_validator("default_region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        import phonenumbers
-
-        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not a region code such as 'NL' or 'BE'")
-        return value.upper()
-
-
-class RecordingConfig(_Section):
-    """[recording]: whether and where calls are recorded, and what happens to the files."""
-
-    dir: str = "var/recordings"
-    policy: Literal["all", "none", "on_demand"] = "all"
-    announcement: str = ""  # WAV played to the debtor on answer, e.g. config/announcement-nl.wav
-    format: Literal["opus", "mp3"] = "opus"
-    min_silence_s: float = Field(3.0, gt=0)
-    retention_days: int = Field(0, ge=0)  # 0 = keep
-
-
-class AgentConfig(_Section):
-    """[agent]: defaults for the agent's own phone."""
-
-    line: str = ""
-
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-class TeamConfig(_Section):
-    """[team]: where the team works, which language it speaks, which contact rules it follows."""
-
-    name: str = "Belblok"
-    country: str = "NL"
-    timezone: str = "Europe/Amsterdam"
-    language: str = ""  # "" = Dutch where the team's country is NL or BE, else English
-    currency: str = "EUR"
-    policy: str = "nl-b2b"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone such as 'Europe/Amsterdam'") from None
-        return value
-
-    @property
-    def ui_language(self) -> str:
-        """The default UI language: nl for Dutch and Belgian teams, otherwise en."""
-        if self.language:
-            return self.language
-        return "nl" if self.country.upper() in ("NL", "BE") else "en"
-
-
-class BlockConfig(_Section):
-    """[[blocks]]: a weekly reserved calling block in the team's time zone."""
-
-    days: list[str]
-    start: str
-    end: str
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        bad = [d for d in value if d.lower() not in _DAYS]
-        if bad or not value:
-            raise ValueError(f"days must be some of {', '.join(_DAYS)}; got {value!r}")
-        return [d.lower() for d in value]
-
-    @field_validator("start", "end")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not _HHMM.match(value):
-            raise ValueError(f"{value!r} is not a time like '09:30'")
-        return value
-
-    @model_validator(mode="after")
-    def _order(self) -> BlockConfig:
-        if self.start >= self.end:
-            raise ValueError(f"a block must end after it starts ({self.start}–{self.end})")
-        return self
-
-
-class QueueConfig(_Section):
-    """[queue]: what is worth a call and how long a claim on a dossier lasts."""
-
-    min_amount: Decimal = Decimal("25.00")
-    claim_minutes: int = Field(15, gt=0)
-    power_delay_s: float = Field(10.0, ge=0)
-
-    @field_validator("min_amount", mode="before")
-    @classmethod
-    def _exact(cls, value: object) -> object:
-        # TOML gives 25.00 as a float; go through its shortest text so 0.1 stays 0.1.
-        return Decimal(repr(value)).quantize(Decimal("0.01")) if isinstance(value, float) else value
-
-
-class RetryRule(_Section):
-    """[retry.OUTCOME]: when an unsuccessful outcome may be tried again."""
-
-    delay_minutes: int = Field(60, ge=0)
-    max_per_day: int = Field(3, ge=0)
-    max_total: int = Field(10, ge=0)
-
 
 _RETRY_DEFAULTS = {
     "no_answer": RetryRule(delay_minutes=120, max_per_day=2, max_total=8),
@@ -208,63 +28,7 @@ _RETRY_DEFAULTS = {
 }
 
 
-class CallerIdConfig(_Section):
-    """[caller_id]: when to withhold the caller ID (where the policy allows it)."""
-
-    withhold_after_no_answers: int = Field(2, ge=0)  # 0 = never
-
-
-class WebConfig(_Section):
-    """[web]: the panel's address and its sessions."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
-    session_hours: float = Field(12.0, gt=0)
-    secure_cookies: bool = True
-
-
-class SmtpConfig(_Section):
-    """[smtp]: how confirmation e-mails leave (empty host: they stay in the outbox)."""
-
-    host: str = ""
-    port: int = Field(25, ge=1, le=65535)
-    username: str = ""
-    password: str = ""
-    password_env: str = ""
-    starttls: bool = False
-    use_tls: bool = False
-    from_address: str = "debiteuren@example.invalid"
-    from_name: str = ""
-    timeout_s: float = Field(10.0, gt=0)
-
-    def secret(self) -> str:
-        """The SMTP password, from the environment when `password_env` names a variable."""
-        if not self.password_env:
-            return self.password
-        value = os.environ.get(self.password_env)
-        if value is None:
-            raise ConfigError(f"[smtp] password_env: the environment variable {self.password_env} is not set")
-        return value
-
-
-class CallbacksConfig(_Section):
-    """[callbacks]: reminders and grace for appointment call-backs."""
-
-    remind_minutes: int = Field(5, ge=0)
-    grace_minutes: int = Field(10, ge=0)
-
-
-class IncomingConfig(_Section):
-    """[incoming]: the team number's reception (incoming calls put through or turned into return calls)."""
-
-    enabled: bool = False
-    port: int = Field(0, ge=0, le=65535)  # where it listens; 0 = any (the registration tells the trunk)
-    greeting: str = ""  # WAV; "" = config/return-call-{nl,en}.wav by the team's language
-    ask_timeout_s: float = Field(15.0, gt=0, le=60)  # the caller rings this long at most before a route (else the greeting)
-    transfer_timeout_s: float = Field(20.0, gt=0, le=120)  # the agent's desk must take it within this
-
-
-class Config(_Section):
+class Config(Section):
     """The whole configuration file."""
 
     database: DatabaseConfig = DatabaseConfig()

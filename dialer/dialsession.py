@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from .claims import claim_first, release, release_all
 from .desk import Desk
 from .dialing import DialledCall, DialRefused, DossierDialer
 from .events import EventHub, LiveEvent
 from .queue import Entry
+from .sessiontimer import LoopTimer, ManualHandle, ManualTimer, Timer, TimerHandle
+
+__all__ = ["MODES", "PREVIEW_DEPTH", "STATES", "DialSession", "DialSessions", "LoopTimer", "ManualHandle",
+           "ManualTimer", "SessionRefused", "Timer", "TimerHandle"]
 
 log = logging.getLogger(__name__)
 
@@ -25,67 +28,6 @@ PREVIEW_DEPTH = 30  # how many queue entries are tried when claiming the next on
 
 class SessionRefused(Exception):
     """The session cannot do that now (outside a block, paused, ended, …); the message says why."""
-
-
-class TimerHandle(Protocol):
-    """A started timer."""
-
-    def cancel(self) -> None:
-        """Stop it from firing."""
-
-
-class Timer(Protocol):
-    """Runs `action` after `delay_s` seconds (injectable: tests fire it by hand)."""
-
-    def start(self, delay_s: float, action: Callable[[], Awaitable[None]]) -> TimerHandle:
-        """Arm the timer."""
-
-
-class LoopTimer:
-    """The real timer: the running event loop's call_later."""
-
-    def start(self, delay_s: float, action: Callable[[], Awaitable[None]]) -> TimerHandle:
-        """Run `action` as a task after `delay_s` seconds."""
-        loop = asyncio.get_running_loop()
-        return loop.call_later(delay_s, lambda: asyncio.ensure_future(action()))
-
-
-@dataclass
-class ManualHandle:
-    """A timer armed on a ManualTimer."""
-
-    delay_s: float
-    action: Callable[[], Awaitable[None]]
-    cancelled: bool = False
-
-    def cancel(self) -> None:
-        """Stop it from firing."""
-        self.cancelled = True
-
-
-class ManualTimer:
-    """A timer for tests: nothing fires until `fire()` is awaited."""
-
-    def __init__(self) -> None:
-        self.armed: list[ManualHandle] = []
-
-    def start(self, delay_s: float, action: Callable[[], Awaitable[None]]) -> ManualHandle:
-        """Remember the action."""
-        handle = ManualHandle(delay_s, action)
-        self.armed.append(handle)
-        return handle
-
-    @property
-    def pending(self) -> list[ManualHandle]:
-        """Armed and not cancelled."""
-        return [h for h in self.armed if not h.cancelled]
-
-    async def fire(self) -> int:
-        """Run every pending action once; how many ran."""
-        due, self.armed = self.pending, []
-        for handle in due:
-            await handle.action()
-        return len(due)
 
 
 class DialSession:
