@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 def greeting_path(cfg: Config, config_dir: Path = Path("config")) -> str:
     """The message a caller hears when nobody can take the call: `[incoming] greeting`, else by team language."""
-    path = Path(cfg.incoming.greeting) if cfg.incoming.greeting else config_dir / greeting_for(cfg.team.ui_language).name
+    default = config_dir / greeting_for(cfg.team.ui_language).name
+    path = Path(cfg.incoming.greeting) if cfg.incoming.greeting else default
     if not path.is_file():
         raise ConfigError(f"[incoming] greeting: no WAV file at {path}; record one or point the setting at it")
     return os.path.abspath(path)

@@ -161,7 +161,8 @@ class Worker:
 
     async def route(self, ref: str, action: str, **options: object) -> dict:
         """Tell the worker what to do with incoming call `ref` (held ringing): see protocol.Route."""
-        return await self._request(P.Route(id=self._next_id(), call=ref, action=action, **options))  # type: ignore[arg-type]
+        command = P.Route(id=self._next_id(), call=ref, action=action, **options)  # type: ignore[arg-type]
+        return await self._request(command)
 
     async def hangup(self, ref: str) -> None:
         """Hang up call `ref`."""

@@ -172,7 +172,8 @@ class CallEvent(Message):
 
     type: ClassVar[str] = "call"
     call: str
-    kind: str  # incoming | calling | ringing | answered | forwarded | forward_failed | recording_started | ended | recording
+    # incoming | calling | ringing | answered | forwarded | forward_failed | recording_started | ended | recording
+    kind: str
     at: float
     sip_code: int | None = None
     sip_reason: str | None = None

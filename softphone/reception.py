@@ -130,7 +130,8 @@ class Reception:
         for call in list(self.d.calls.values()):
             due = call.state.deadlines.route
             if due is not None and t >= due and not call.state.disconnected:
-                log.warning("no route for %s within %.1f s: falling back", call.state.ref, self.d.settings.ask_timeout_s)
+                log.warning("no route for %s within %.1f s: falling back", call.state.ref,
+                            self.d.settings.ask_timeout_s)
                 self.fallback(call)
 
     def _answer(self, call: SoftCall) -> None:

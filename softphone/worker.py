@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 
@@ -66,6 +67,10 @@ def _read_commands(engine: Engine, channel: Channel) -> None:
 
 def main() -> int:
     """Run one worker until told to shut down or until stdin closes."""
+    # Ctrl-C in a terminal and a service manager's SIGTERM reach the whole process group; the coordinator
+    # ends us cleanly (shutdown, or stdin closing when it dies), so neither may cut live calls short here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     channel = Channel(_take_stdout())
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s worker %(levelname)s %(message)s")
     logging.getLogger().addHandler(_LogForwarder(channel))

@@ -15,6 +15,7 @@ from dialer.calllog import CallLog
 from dialer.clock import utcnow
 from dialer.config import Config
 from dialer.database import ensure_schema, make_engine, session_factory
+from dialer.demonet import DemoNetwork
 from dialer.desk import Switchboard
 from dialer.events import EventHub
 from dialer.mailer import Mailer
@@ -31,7 +32,7 @@ from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
-from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
+from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DEMO, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
                    PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
 from .recordingworker import recordings_context
 from .routes import setup_routes
@@ -131,7 +132,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config_dir: Path = Path("config"),
                outbox_dir: Path = Path("var/outbox"), trunk_for: Callable[[str], str] | None = None,
-               ) -> web.Application:
+               demo: DemoNetwork | None = None) -> web.Application:
     """The Belblok web application for `config` (tests call it with a test configuration)."""
     app = web.Application(middlewares=[language_middleware, auth_middleware, csrf_middleware],
                           client_max_size=32 * 1024 * 1024)
@@ -144,6 +145,8 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app[SOCKETS] = set()
     app[LOGINS] = {}
     app[PLAYS] = {}
+    if demo is not None:
+        app[DEMO] = demo
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telephony(trunk_for))
     app.cleanup_ctx.append(_callbacks)

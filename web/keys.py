@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.blockclock import BlockClock
 from dialer.config import Config
 from dialer.dialsession import DialSessions
+from dialer.demonet import DemoNetwork
 from dialer.desk import Switchboard
 from dialer.teamline import TeamLine
 from dialer.events import EventHub
@@ -28,6 +29,7 @@ READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement 
 HUB = web.AppKey("hub", EventHub)
 SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 TEAM_LINE = web.AppKey("team_line", TeamLine)
+DEMO = web.AppKey("demo_network", DemoNetwork)  # only under `belblok serve --demo`
 MAILER = web.AppKey("mailer", Mailer)
 ROOM = web.AppKey("room", NegotiationRoom)
 CLOCK = web.AppKey("clock", Callable[[], datetime])

@@ -203,6 +203,17 @@ _PATHS: dict[str, Any] = {
         "requestBody": _body("WrapUp"),
         "responses": {"201": _json({"$ref": "#/components/schemas/WrapUpResult"}, "Saved"),
                       **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/api/v1/demo/incoming": {"post": {
+        "operationId": "demoIncomingCall",
+        "summary": "Demo only: the dossier's debtor phones the team number (a simulated caller on loopback)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["debtor_ref"],
+            "properties": {"debtor_ref": {"type": "string"},
+                           "number": {"type": "string", "description": "One of the dossier's numbers; "
+                                                                       "default: the first"}}}}}},
+        "responses": {"202": _json({"type": "object", "properties": {
+            "debtor_ref": {"type": "string"}, "number": {"type": "string"}, "contact": {"type": "string"}}},
+            "The simulated debtor is calling"), **_errors(400, 401, 403, 404)}}},
     "/api/v1/recordings": {"get": {
         "operationId": "listRecordings", "summary": "Recorded calls (supervisors: all; agents: their own)",
         "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, live, pages, recordings, session
+from .views import api, calendar, calls, demo, live, pages, recordings, session
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -34,6 +34,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/calls/hangup", calls.hangup, name="api_hangup")
     r.add_post("/api/v1/notes", calls.note, name="api_notes")
     r.add_post("/api/v1/wrapups", calls.wrap_up, name="api_wrapups")
+    r.add_post("/api/v1/demo/incoming", demo.call_in, name="api_demo_incoming")
     r.add_get("/api/v1/outbox", api.outbox, name="api_outbox")
     recordings.setup_routes(app)
     calendar.setup_routes(app)

@@ -75,9 +75,11 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
                                                     "starttls": False, "use_tls": False}),
                 # Plain http on loopback: a Secure cookie would never come back from the browser.
                 "web": cfg.web.model_copy(update={"secure_cookies": False}),
+                # The team number answers too: the panel's demo button has a debtor call in.
+                "incoming": cfg.incoming.model_copy(update={"enabled": True, "port": 0}),
             })
             trunk_for = network.trunk_for
-        app = create_app(cfg, outbox_dir=outbox, trunk_for=trunk_for, config_dir=directory)
+        app = create_app(cfg, outbox_dir=outbox, trunk_for=trunk_for, config_dir=directory, demo=network)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         try:
@@ -86,11 +88,11 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
             bound = port or runner.addresses[0][1]
             url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}/"
             _say(f"Belblok is ready at {url}")
-            if TEAM_LINE in app:
-                _say(f"Incoming calls to the team number are taken on SIP port {app[TEAM_LINE].port}.")
             if demo:
                 _say(f"Log in as demo / {DEMO_PASSWORD} (agent) or chef / {DEMO_PASSWORD} (supervisor). "
                      f"E-mail lands in {outbox}/ and on {url}outbox. Press Ctrl-C to stop.")
+            if TEAM_LINE in app:
+                _say(f"Incoming calls to the team number are taken on SIP port {app[TEAM_LINE].port}.")
             await stop.wait()
             _say("Stopping …")
         finally:

@@ -1,0 +1,99 @@
+"""The demo's incoming call: a debtor the agent phoned calls back and is put through onto the agent line."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from dialer.database import make_engine, session_factory
+from dialer.models import Attempt
+from tests.test_web_cli import BELBLOK, config_file
+
+
+async def _event(http: aiohttp.ClientSession, url: str, want) -> dict:
+    """Poll the live state (the panel's own API) until `want(event)`; the demo lines answer on their own."""
+    event = None
+    for _ in range(600):
+        event = (await (await http.get(url + "api/v1/calls/current")).json())["event"]
+        if event and want(event):
+            return event
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the live state never got there; last: {event}")
+
+
+async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "demo.db"
+    cfg = config_file(tmp_path, f"sqlite:///{db}")
+    proc = await asyncio.create_subprocess_exec(
+        BELBLOK, "--config", str(cfg), "serve", "--demo", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        line = ""
+        while "ready at " not in line:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            assert line, "serve exited"
+        url = line.split("ready at ", 1)[1].strip()
+        assert "demo / demo" in (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        assert "SIP port" in (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await http.post(url + "login", data={"username": "demo", "password": "demo"}, allow_redirects=False)
+            text = await (await http.get(url + "dossiers/D-1001")).text()
+            headers = {"X-CSRF-Token": text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]}
+            # The agent phones the debtor first (that makes them the owner), then hangs up.
+            dial = await http.post(url + "api/v1/calls", json={"debtor_ref": "D-1001", "number": "+31201110001"},
+                                   headers=headers)
+            out_id = (await dial.json())["attempt_id"]
+            await _event(http, url, lambda e: e["attempt_id"] == out_id and e["kind"] == "answered")
+            await http.post(url + "api/v1/calls/hangup", headers=headers)
+            await _event(http, url, lambda e: e["attempt_id"] == out_id and e["kind"] in ("ended", "recording"))
+            # The debtor calls back: the team line puts the call through onto the agent line.
+            call_in = await http.post(url + "api/v1/demo/incoming", json={"debtor_ref": "D-1001"}, headers=headers)
+            assert call_in.status == 202, await call_in.text()
+            number = (await call_in.json())["number"]
+            answered = await _event(http, url, lambda e: e["attempt_id"] != out_id and e["kind"] == "answered")
+            assert (answered["debtor_ref"], answered["number"]) == ("D-1001", number)
+            await http.post(url + "api/v1/calls/hangup", headers=headers)
+            done = ("ended", "recording")
+            await _event(http, url, lambda e: e["attempt_id"] == answered["attempt_id"] and e["kind"] in done)
+            unknown = await http.post(url + "api/v1/demo/incoming", json={"debtor_ref": "D-nope"}, headers=headers)
+            assert unknown.status == 404
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    assert code == 0, (await proc.stderr.read()).decode() if proc.stderr else code
+    engine = make_engine(f"sqlite:///{db}")
+    with session_factory(engine)() as session:
+        inbound = session.scalars(select(Attempt).where(Attempt.direction == "in")).one()
+    engine.dispose()
+    assert (inbound.debtor_ref, inbound.number, inbound.agent, inbound.outcome) == ("D-1001", number, "demo",
+                                                                                     "answered")
+
+
+async def test_outside_the_demo_the_simulated_call_is_not_available(tmp_path: Path) -> None:
+    from tests.webfixtures import web_config  # noqa: F401 (the plain app fixture path is covered by test_web_api)
+
+    cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    proc = await asyncio.create_subprocess_exec(
+        BELBLOK, "--config", str(cfg), "serve", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        url = line.split("ready at ", 1)[1].strip()
+        token = await asyncio.create_subprocess_exec(BELBLOK, "--config", str(cfg), "token", "create", "anna",
+                                                     "--role", "agent", cwd=tmp_path, stdout=asyncio.subprocess.PIPE)
+        out, _ = await token.communicate()
+        auth = {"Authorization": f"Bearer {out.decode().strip().splitlines()[-1]}"}
+        async with aiohttp.ClientSession(headers=auth) as http:
+            response = await http.post(url + "api/v1/demo/incoming", json={"debtor_ref": "D-1"})
+            assert response.status == 404
+            assert "demo" in (await response.json())["error"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 60)
