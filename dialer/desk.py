@@ -91,8 +91,7 @@ class Desk:
         await self.telephony.start()
         self._started = True
         if self.agent_line_uri:
-            await self.telephony.open_agent_line(self.agent_line_uri)
-            self._publish("agent_line", detail={"uri": self.agent_line_uri, "state": "up"})
+            await self._ensure_agent_line()
 
     async def _ensure_agent_line(self) -> None:
         line = self.telephony.agent_line
@@ -126,10 +125,13 @@ class Desk:
             handle, attempt_id = await self.telephony.dial(request)
             self.current, self._handle = attempt_id, handle
             self._publish("dialing")
-            self._follow = asyncio.ensure_future(self._track(handle, attempt_id, target))
-            self._tracks.add(self._follow)
-            self._follow.add_done_callback(self._tracks.discard)
+            self._follow_call(handle, attempt_id, target)
             return attempt_id
+
+    def _follow_call(self, handle: CallHandle, attempt_id: int, target: CallTarget) -> None:
+        self._follow = asyncio.ensure_future(self._track(handle, attempt_id, target))
+        self._tracks.add(self._follow)
+        self._follow.add_done_callback(self._tracks.discard)
 
     async def expect_transfer(self, target: CallTarget) -> tuple[str, str]:
         """Get ready for a call another worker forwards here: agent line up; returns (uri, token) for it."""
@@ -166,9 +168,7 @@ class Desk:
                     coordinator=coordinator_id(), direction="in")
                 self.target, self.current, self._handle = target, attempt_id, handle
                 self._publish("ringing", detail={"direction": "in"})
-                self._follow = asyncio.ensure_future(self._track(handle, attempt_id, target))
-                self._tracks.add(self._follow)
-                self._follow.add_done_callback(self._tracks.discard)
+                self._follow_call(handle, attempt_id, target)
                 await handle.route("bridge", record=self.telephony.config.recording.policy == "all",
                                    announcement=self.telephony.announcement())
         except WorkerError as exc:  # the caller hung up meanwhile, or the worker is gone: nothing to bridge
