@@ -6,7 +6,10 @@
 The database is dropped and created anew, migrated with Belblok's own migrations, then filled with
 INSERT … SELECT generate_series (no data leaves the server), and analysed. Per debtor: 2 contacts with a
 phone each, 3 invoices (one settled, two open of different ages), 2 payments, a note; every 5th debtor an
-agreement, every 20th an open complaint on an invoice; the attempts are spread evenly over the debtors.
+agreement (kept, broken or, for every 50th debtor, open with its follow-up call planned by the scheduler's own
+promise sweep; every 100th with two instalments), every 20th an open complaint on an invoice, every 25th a call-back
+appointment, every 100th an open task; the attempts are spread evenly over the debtors, each answered one with its
+wrap-up (when the schema has wrap-ups).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -32,6 +36,74 @@ def _step(conn: psycopg.Connection, what: str, statement: str, **params: int) ->
     conn.execute(statement, params)
     conn.commit()
     print(f"  {what}: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def _exists(conn: psycopg.Connection, table: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]  # type: ignore[index]
+
+
+OPTIONAL = ("wrapups",)  # tables of newer migrations: filled when the schema has them
+
+
+def casework(conn: psycopg.Connection, debtors: int, attempts: int) -> None:
+    """Agreements as a live book has them (mostly settled, 2 % open), instalments, appointments, tasks, wrap-ups."""
+    # Open agreements stay few (every 50th debtor): the scheduler settles every open promise at start and hourly.
+    _step(conn, "agreements", """
+        INSERT INTO agreements (id, debtor_id, amount, due_date, status, invoice_id, agent, created_at)
+        SELECT i / 5, i, 20000,
+               CASE WHEN i %% 50 = 0 THEN current_date + 14 WHEN i %% 10 = 0 THEN current_date - 120
+                    ELSE current_date - 200 END,
+               CASE WHEN i %% 50 = 0 THEN 'open' WHEN i %% 10 = 0 THEN 'broken' ELSE 'kept' END,
+               3 * (i - 1) + 3, 'agent',
+               CASE WHEN i %% 50 = 0 THEN now() - interval '3 days' ELSE now() - interval '220 days' END
+        FROM generate_series(5, %(n)s::int, 5) AS i""", n=debtors)
+    _step(conn, "instalments", """
+        INSERT INTO instalments (id, agreement_id, seq, amount, due_date)
+        SELECT 2 * (i / 100) - 2 + k, i / 5, k, 10000, current_date + 7 * k
+        FROM generate_series(100, %(n)s::int, 100) AS i, generate_series(1, 2) AS k""", n=debtors)
+    if _exists(conn, "agreement_invoices"):
+        _step(conn, "agreement invoices", "INSERT INTO agreement_invoices (agreement_id, invoice_id) "
+                                          "SELECT id, invoice_id FROM agreements")
+    _step(conn, "appointments", """
+        INSERT INTO callbacks (id, debtor_id, kind, due_at, agent, note, status, contact_id, created_at, created_by)
+        SELECT i / 25, i, 'appointment', date_trunc('hour', now()) + make_interval(days => i %% 14, hours => 1),
+               'agent', 'Belt terug na de 25e', 'pending', 2 * i - 1, now() - interval '1 day', 'agent'
+        FROM generate_series(25, %(n)s::int, 25) AS i""", n=debtors)
+    _step(conn, "tasks", """
+        INSERT INTO tasks (id, kind, status, debtor_id, role, title, created_at, created_by)
+        SELECT i / 100, 'written_reminder', 'open', i, 'supervisor', 'Send a written reminder to Bedrijf ' || i,
+               now() - interval '2 days', 'agent'
+        FROM generate_series(100, %(n)s::int, 100) AS i""", n=debtors)
+    if _exists(conn, "wrapups"):
+        for start in range(3, attempts + 1, 3 * CHUNK):
+            end = min(start + 3 * CHUNK - 1, attempts)
+            _step(conn, f"wrap-ups of answered attempts {start:,}–{end:,}", """
+                INSERT INTO wrapups (id, attempt_id, debtor_id, agent, outcome, created_at)
+                SELECT a / 3, a, 1 + (a - 1) %% %(debtors)s::bigint, 'agent', 'no_contact', now()
+                FROM generate_series(%(start)s::bigint, %(end)s::bigint, 3) AS a""",
+                  debtors=debtors, start=start, end=end)
+
+
+def follow_ups(url: str) -> None:
+    """Let the scheduler's own promise sweep plan the follow-up call of every open agreement, as it would live."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from dialer.config import parse
+    from dialer.database import make_engine, session_factory
+    from dialer.promises import sweep
+    from dialer.schedulerules import local_day
+
+    cfg = parse('[database]\nurl = "sqlite://"\n[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n')
+    engine = make_engine(url)
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    with session_factory(engine).begin() as session:
+        changed = sweep(session, local_day(now, ZoneInfo(cfg.team.timezone)), cfg, now=now)
+        session.execute(text("ANALYZE callbacks"))
+    engine.dispose()
+    print(f"  promise sweep ({len(changed)} changed): {time.monotonic() - started:.1f} s", flush=True)
 
 
 def generate(url: str, debtors: int, attempts: int) -> None:
@@ -71,11 +143,6 @@ def generate(url: str, debtors: int, attempts: int) -> None:
             INSERT INTO notes (id, debtor_id, author, text, created_at)
             SELECT i, i, 'agent', 'Belt terug na de 25e', now() - make_interval(days => i %% 100)
             FROM generate_series(1, %(n)s::int) AS i""", n=debtors)
-        _step(conn, "agreements", """
-            INSERT INTO agreements (id, debtor_id, amount, due_date, status, agent, created_at)
-            SELECT i / 5, i, 20000, current_date + 14, CASE WHEN i %% 10 = 0 THEN 'broken' ELSE 'open' END, 'agent',
-                   now() - interval '3 days'
-            FROM generate_series(5, %(n)s::int, 5) AS i""", n=debtors)
         _step(conn, "complaints", """
             INSERT INTO complaints (id, debtor_id, status, summary, opened_on)
             SELECT i / 20, i, 'open', 'Levering beschadigd', current_date - 5
@@ -98,8 +165,9 @@ def generate(url: str, debtors: int, attempts: int) -> None:
                              now() - make_interval(mins => (a %% 500000)::int) AS t
                       FROM generate_series(%(start)s::bigint, %(end)s::bigint) AS a) AS s""",
                   debtors=debtors, start=start, end=end)
+        casework(conn, debtors, attempts)
         for table in ("debtors", "contacts", "phones", "invoices", "payments", "notes", "agreements", "complaints",
-                      "attempts"):
+                      "attempts", "instalments", "callbacks", "tasks") + tuple(t for t in OPTIONAL if _exists(conn, t)):
             conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT max(id) FROM {}))")
                          .format(sql.Literal(table), sql.Identifier(table)))
         conn.commit()
@@ -125,6 +193,7 @@ def main() -> int:
     started = time.monotonic()
     print(f"generating {args.debtors:,} debtors and {args.attempts:,} attempts in {args.database}", flush=True)
     generate(url, args.debtors, args.attempts)
+    follow_ups(url)
     print(f"done in {time.monotonic() - started:.0f} s", flush=True)
     return 0
 

@@ -1,12 +1,18 @@
 """Benchmark of the agent screen: GET /api/v1/debtors/{ref} and /dossiers/{ref} under 50 concurrent clients.
 
     .venv/bin/python bench/gen_dossiers.py          # once: 1,000,000 debtors, 10,000,000 attempts
+    apt-get install wrk                             # the load generator (else a pinned Python client is used)
     .venv/bin/python bench/panel.py                 # p50/p99 per target and a Markdown table
 
-Each target is served by its own server process on 127.0.0.1 (as `belblok serve` would run it) and hit by
---concurrency workers sharing one aiohttp ClientSession until --requests requests are done, after a warm-up.
-Baselines in the same run: a bare aiohttp handler returning a fixed JSON, and a bare psycopg query (the
-debtor row by reference) behind a bare aiohttp handler. Debtor references are drawn at random from all of them.
+Each kind of server runs in its own process on 127.0.0.1; the API and the page share the panel's, made by
+`create_app` as `belblok serve` makes it (the bench database is first migrated to this checkout). The load:
+--connections closed-loop connections for --seconds after a --warmup (wrk, pinned to the last core; or a
+pure-Python client in its own pinned process), the pessimistic reading. Then, for the app's routes, the
+realistic one: --agents agents each opening a dossier, reading it 1-3 s, opening the next. The API is asked
+with a bearer token, the page with a login session's cookie, as an agent's browser does. Baselines in the same
+run: a bare aiohttp handler returning a fixed JSON, and a bare psycopg query (the debtor row by reference)
+behind a bare aiohttp handler. Beside latency the table shows the server's and PostgreSQL's CPU per request,
+how busy the machine was and the client's share of a core, read from /proc, so a CPU-hungry client cannot hide.
 """
 
 from __future__ import annotations
@@ -15,9 +21,7 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -27,8 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402  (bench/ is on sys.path as the script's folder)
+from cpuuse import machine_busy, postgres_cpu, process_cpu, spent  # noqa: E402
+
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/belblok_bench"
 TARGET_P99_MS = 100.0
+IDLE_SECONDS = 5
 
 
 # -- the servers (each run as `python bench/panel.py --serve KIND --port N`) ------------------------------------
@@ -41,7 +49,7 @@ def _config(db_url: str):  # noqa: ANN202
 
 
 def serve(kind: str, port: int, db_url: str) -> None:
-    """Run one server until SIGTERM."""
+    """Run one server until SIGINT."""
     from aiohttp import web
 
     if kind == "app":
@@ -87,20 +95,26 @@ def serve(kind: str, port: int, db_url: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-# -- the client ----------------------------------------------------------------------------------------------------
+# -- set-up: credentials, the data set, the machine ----------------------------------------------------------------
 
-def _token(db_url: str) -> str:
-    from dialer.database import make_engine, session_factory
-    from dialer.users import add_user, create_token, find_user
+def _credentials(db_url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers for the API (a bearer token) and for the page (a login session's cookie) of the agent `bench`;
+    the bench database is first migrated to this checkout's schema."""
+    from dialer.database import make_engine, session_factory, upgrade
+    from dialer.users import add_user, create_token, find_user, open_session
+    from web.auth import COOKIE
 
     engine = make_engine(db_url)
     try:
+        upgrade(engine)
         with session_factory(engine).begin() as session:
             now = datetime.now(UTC)
             user = find_user(session, "bench") or add_user(session, "bench", "agent", None, now=now)
-            return create_token(session, user, "bench", now=now)
+            token = create_token(session, user, "bench", now=now)
+            login = open_session(session, user, now=now, hours=12)
     finally:
         engine.dispose()
+    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"{COOKIE}={login.token}"}
 
 
 def _debtors(db_url: str) -> int:
@@ -110,39 +124,7 @@ def _debtors(db_url: str) -> int:
         return int(conn.execute("SELECT max(id) FROM debtors").fetchone()[0])  # type: ignore[index]
 
 
-async def _load(base: str, path: str, refs: int, requests: int, concurrency: int, headers: dict[str, str],
-                seed: int) -> tuple[list[float], float, int]:
-    import aiohttp
-
-    rng = random.Random(seed)
-    todo = [f"B{rng.randint(1, refs):07d}" for _ in range(requests)]
-    latencies: list[float] = []
-    failures = 0
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(base, connector=connector, headers=headers) as http:
-        async def worker() -> None:
-            nonlocal failures
-            while todo:
-                ref = todo.pop()
-                started = time.perf_counter()
-                async with http.get(path.format(ref=ref)) as response:
-                    await response.read()
-                    if response.status != 200:
-                        failures += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return latencies, elapsed, failures
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1)]
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 900) -> None:
     import socket
 
     deadline = time.monotonic() + timeout
@@ -156,26 +138,124 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 6
     raise RuntimeError("server did not start")
 
 
+# -- the run ------------------------------------------------------------------------------------------------------
+
+def _sweep_overlaps(started: float, ended: float) -> bool:
+    """True if [started, ended] (epoch seconds) touches xx:05-xx:09, when the scheduler's hourly promise sweep runs."""
+    minute = int(started // 60)
+    return any(5 <= (m % 60) <= 9 for m in range(minute, int(ended // 60) + 1))
+
+
+def _measure(args: argparse.Namespace, kind: str, refs: int,
+             jobs: list[tuple[str, str, dict[str, str], list[tuple[str, str]]]]) -> list[tuple]:
+    """Start one server of `kind`; per job (label, path, headers, loads) warm up, then run each load ("closed" or
+    "agents"). Per load: the result, the server's CPU ms per request, and how busy the whole machine was."""
+    from softphone.processes import free_port
+
+    port = free_port("tcp")
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", args.db],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    base = f"http://127.0.0.1:{port}"
+    closed = loadgen.wrk if args.client == "wrk" else loadgen.python_closed_loop
+    found = []
+    try:
+        started = time.monotonic()
+        _wait_listening(port, proc)
+        if kind == "app":
+            cpu = process_cpu(proc.pid)
+            time.sleep(IDLE_SECONDS)  # what the idle panel burns (scheduler ticks): part of the agents' rows
+            print(f"the panel started in {time.monotonic() - started - IDLE_SECONDS:.0f} s; idle it uses "
+                  f"{(process_cpu(proc.pid) - cpu) * 1000 / IDLE_SECONDS:.0f} ms CPU per second", flush=True)
+        for label, path, headers, loads in jobs:
+            closed(base, path, refs, args.warmup, args.connections, headers)
+            for load_label, load in loads:
+                cpu, pg, since = process_cpu(proc.pid), postgres_cpu(args.db), time.time()
+                busy, total = machine_busy()
+                if load == "closed":
+                    result = closed(base, path, refs, args.seconds, args.connections, headers)
+                else:
+                    result = loadgen.thinking_agents(base, path, refs, args.agent_seconds, args.agents, headers,
+                                                     (args.think[0], args.think[1]))
+                server_ms = (process_cpu(proc.pid) - cpu) * 1000 / max(1, result.requests)
+                pg_ms = spent(pg, postgres_cpu(args.db)) * 1000 / max(1, result.requests)
+                busy2, total2 = machine_busy()
+                note = " (overlapped the hourly promise sweep)" if _sweep_overlaps(since, time.time()) else ""
+                found.append((label, load_label + note, result, server_ms, pg_ms,
+                              (busy2 - busy) / max(1e-9, total2 - total)))
+                print(f"{label}, {load_label}{note}: {result.requests} requests, {result.failures} failed, "
+                      f"{result.rate:.0f} req/s, p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms, "
+                      f"max {result.worst:.1f} ms, server CPU {server_ms:.2f} ms/request, "
+                      f"PostgreSQL {pg_ms:.2f} ms/request, client CPU {result.client_cpu:.1f} s", flush=True)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    """Benchmark every target; print the figures and a Markdown table."""
+    if args.client == "wrk" and not loadgen.have_wrk():
+        print("wrk is not installed (apt-get install wrk): using the pinned Python client", file=sys.stderr)
+        args.client = "python"
+    refs = _debtors(args.db)
+    api, page = _credentials(args.db)
+    closed = [(f"{args.connections} connections, closed loop", "closed")]
+    agents = [(f"{args.agents} agents, 1 dossier per {args.think[0]:g}–{args.think[1]:g} s", "agents")]
+    realistic = closed + (agents if args.agents else [])
+    targets = [("bare aiohttp, fixed JSON", "bare", "/bare/{ref}", {}, closed),
+               ("bare psycopg query (debtor by ref)", "psycopg", "/psycopg/{ref}", {}, closed),
+               ("`GET /api/v1/debtors/{ref}`", "app", "/api/v1/debtors/{ref}", api, realistic),
+               ("`GET /dossiers/{ref}` (agent screen)", "app", "/dossiers/{ref}", page, realistic)]
+    if args.only:
+        targets = [t for t in targets if t[1] == "bare" or any(word in t[2] for word in args.only)]
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    rows = []
+    for kind in dict.fromkeys(t[1] for t in targets):  # the API and the page share one panel process
+        jobs = [(label, path, headers, loads) for label, k, path, headers, loads in targets if k == kind]
+        rows += _measure(args, kind, refs, jobs)
+    client = "wrk -t1" if args.client == "wrk" else "Python aiohttp client"
+    print()
+    print(f"{refs:,} debtors; closed loop: {args.connections} connections for {args.seconds:g} s after "
+          f"{args.warmup:g} s warm-up ({client}, pinned to core {loadgen.client_core()}); {os.cpu_count()} cores; "
+          f"load average before: {' '.join(load_before)}; target p99 ≤ {TARGET_P99_MS:.0f} ms")
+    print()
+    print("| target | load | requests | failed | req/s | p50 ms | p99 ms | max ms | server CPU ms/req | "
+          "PostgreSQL CPU ms/req | machine busy | client CPU |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, load_label, r, server_ms, pg_ms, busy in rows:
+        print(f"| {label} | {load_label} | {r.requests} | {r.failures} | {r.rate:.0f} | {r.p50:.1f} | {r.p99:.1f} | "
+              f"{r.worst:.1f} | {server_ms:.2f} | {pg_ms:.2f} | {busy:.0%} | {r.client_cpu / r.seconds:.0%} |")
+    failed = [r for r in rows if not r[0].startswith("bare") and (r[2].p99 > TARGET_P99_MS or r[2].failures)]
+    return 1 if failed else 0
+
+
 def explain(db_url: str, ref: str) -> None:
-    """EXPLAIN ANALYZE every query the dossier (and the bearer-token lookup) runs, to see the indexes used."""
-    from sqlalchemy import event, text
+    """EXPLAIN ANALYZE every query the agent screen (the credential lookups, the dossier, the agenda) runs."""
+    from sqlalchemy import event
 
     from dialer.database import make_engine, session_factory
-    from dialer.dossier import build_dossier
-    from dialer.users import token_user
+    from dialer.dossiersql import read_dossier
+    from dialer.users import session_login, token_user
+    from web.screenreads import CALLBACKS_SQL, TASKS_SQL
 
     engine = make_engine(db_url)
     captured: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             captured.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
     with session_factory(engine)() as session:
-        token_user(session, "bench-explain", now=datetime.now(UTC))
-        build_dossier(session, ref, datetime.now(UTC).date())
+        now = datetime.now(UTC)
+        token_user(session, "bench-explain", now=now)
+        session_login(session, "bench-explain", now=now)
+        dossier = read_dossier(session, ref, now.date())
         session.rollback()
+    captured += [(CALLBACKS_SQL, (dossier["debtor"]["id"],)), (TASKS_SQL, (dossier["debtor"]["id"],))]
     event.remove(engine, "before_cursor_execute", capture)
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
@@ -183,72 +263,29 @@ def explain(db_url: str, ref: str) -> None:
         for statement, parameters in captured:
             cur = raw.cursor()
             cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + statement, parameters)  # type: ignore[arg-type]
-            plan = [row[0] for row in cur.fetchall()]
             print(" ".join(statement.split())[:160])
-            for line in plan:
+            for (line,) in cur.fetchall():
                 print("    " + line)
             print()
-        conn.execute(text("SELECT 1"))
     engine.dispose()
-
-
-def run(args: argparse.Namespace) -> int:
-    """Benchmark every target; print the figures and a Markdown table."""
-    from softphone.processes import free_port
-
-    refs = _debtors(args.db)
-    token = _token(args.db)
-    headers = {"Authorization": f"Bearer {token}"}
-    targets = [("bare aiohttp, fixed JSON", "bare", "/bare/{ref}"),
-               ("bare psycopg query (debtor by ref)", "psycopg", "/psycopg/{ref}"),
-               ("GET /api/v1/debtors/{ref}", "app", "/api/v1/debtors/{ref}"),
-               ("GET /dossiers/{ref} (agent screen)", "app", "/dossiers/{ref}")]
-    if args.only:
-        targets = [t for t in targets if t[1] in ("bare",) or any(word in t[2] for word in args.only)]
-    rows = []
-    for label, kind, path in targets:
-        port = free_port("tcp")
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", args.db],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            _wait_listening(port, proc)
-            base = f"http://127.0.0.1:{port}"
-            asyncio.run(_load(base, path, refs, args.warmup, args.concurrency, headers, seed=1))
-            latencies, elapsed, failures = asyncio.run(
-                _load(base, path, refs, args.requests, args.concurrency, headers, seed=2))
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        p50, p99 = statistics.median(latencies), _percentile(latencies, 99)
-        rate = len(latencies) / elapsed
-        rows.append((label, len(latencies), failures, rate, p50, p99, max(latencies)))
-        print(f"{label}: {len(latencies)} requests, {failures} failed, {rate:.0f} req/s, p50 {p50:.1f} ms, "
-              f"p99 {p99:.1f} ms, max {max(latencies):.1f} ms", flush=True)
-    print()
-    print(f"{refs:,} debtors; {args.concurrency} concurrent clients; {args.requests} requests per target "
-          f"after {args.warmup} warm-up; target p99 ≤ {TARGET_P99_MS:.0f} ms")
-    print()
-    print("| target | requests | failed | req/s | p50 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, count, failures, rate, p50, p99, worst in rows:
-        print(f"| {label} | {count} | {failures} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {worst:.1f} |")
-    failed = [r for r in rows if not r[0].startswith('bare') and (r[5] > TARGET_P99_MS or r[2])]
-    return 1 if failed else 0
 
 
 def main() -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default=DEFAULT_DB, help=f"the generated database (default {DEFAULT_DB})")
-    parser.add_argument("--requests", type=int, default=5000, help="measured requests per target")
-    parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20, help="closed-loop measuring time per target")
+    parser.add_argument("--warmup", type=float, default=5, help="closed-loop warm-up per server, in seconds")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
+                        help="the closed-loop client (default wrk, the pinned Python client if wrk is missing)")
+    parser.add_argument("--agents", type=int, default=50, help="agents for the realistic load (0: skip it)")
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                        help="seconds an agent reads a dossier before opening the next")
+    parser.add_argument("--agent-seconds", type=float, default=60, help="how long the agents work")
     parser.add_argument("--only", nargs="*", metavar="WORD",
                         help="only the targets whose path contains WORD (e.g. api dossiers), with the bare baseline")
-    parser.add_argument("--explain", metavar="REF", help="EXPLAIN ANALYZE the dossier's queries for one debtor")
+    parser.add_argument("--explain", metavar="REF", help="EXPLAIN ANALYZE the agent screen's queries for one debtor")
     parser.add_argument("--serve", choices=("app", "bare", "psycopg"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

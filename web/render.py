@@ -1,8 +1,9 @@
-"""Jinja2 for the pages: i18n extension bound to the request's language, filters for money and dates."""
+"""Jinja2 for the pages: one pre-translated environment per language, filters for money and dates."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from aiohttp import web
 from markupsafe import Markup
 
 from . import i18n
-from .keys import CONFIG, CSRF, USER
+from .keys import CONFIG, CSRF, DEMO, USER
+from .pretranslate import TranslatedEnvironment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+ENVIRONMENTS = {language: web.AppKey(f"jinja2_{language}", jinja2.Environment) for language in i18n.LANGUAGES}
 
 
 def _tojson_attr(value: Any) -> Markup:
@@ -22,24 +25,75 @@ def _tojson_attr(value: Any) -> Markup:
                   .replace("&", "\\u0026"))
 
 
+class StaticUrls:
+    """static(name): the file's URL with its version; aiohttp reads and hashes the whole file on every url_for."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.known: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def __call__(self, name: str) -> str:
+        try:
+            info = os.stat(self.app.router["static"].get_info()["directory"] / name)
+        except OSError:
+            return self._url(name)
+        stamp = (info.st_mtime_ns, info.st_size)  # a changed file gets its new version
+        hit = self.known.get(name)
+        if hit is None or hit[0] != stamp:
+            hit = self.known[name] = (stamp, self._url(name))
+        return hit[1]
+
+    def _url(self, name: str) -> str:
+        return str(self.app.router["static"].url_for(filename=name))
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PageEnvironment(TranslatedEnvironment):
+    """The pages' environment: pre-translated, and `debtor.name` on a dict without a failed attribute lookup."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """What Jinja does (an attribute first, then the item), with the item first when no attribute can exist."""
+        # The views hand the templates plain dicts; Jinja tries getattr() first and pays an AttributeError for
+        # each of the ~350 `x.key` of the agent screen. A dict has no attributes beyond dict's own.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _context(request: web.Request) -> dict[str, Any]:
     cfg = request.app[CONFIG]
     return {"user": request.get(USER), "csrf_token": request.get(CSRF) or "", "lang": i18n.current_language.get(),
-            "team": cfg.team, "request": request}
+            "team": cfg.team, "request": request, "demo": DEMO in request.app}
+
+
+def _options() -> dict[str, Any]:
+    return {"loader": jinja2.FileSystemLoader(str(TEMPLATES)), "autoescape": jinja2.select_autoescape(("html",)),
+            "trim_blocks": True, "lstrip_blocks": True, "undefined": jinja2.StrictUndefined}
 
 
 def setup(app: web.Application) -> None:
-    """Install the template environment on the app."""
-    env = aiohttp_jinja2.setup(
-        app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(("html",)),
-        extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined)
+    """Install the template environments on the app: aiohttp_jinja2's, and one per language for `render`."""
+    env = aiohttp_jinja2.setup(app, extensions=["jinja2.ext.i18n"], **_options())
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
+    env.globals["static"] = StaticUrls(app)
     env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, number=i18n.number,
                        script_json=_tojson_attr)
+    for language, key in ENVIRONMENTS.items():
+        # Templates are compiled once per process (no reload check per render): restart to see a changed one.
+        translated = PageEnvironment(i18n.catalog(language), auto_reload=False, **_options())
+        translated.globals.update({name: env.globals[name] for name in ("app", "url", "static")})
+        translated.filters.update({name: env.filters[name] for name in ("money", "day", "moment", "number",
+                                                                          "script_json")})
+        app[key] = translated
 
 
 def render(template: str, request: web.Request, context: dict[str, Any], *, status: int = 200) -> web.Response:
-    """Render a page."""
-    return aiohttp_jinja2.render_template(template, request, {**_context(request), **context}, status=status)
+    """Render a page in the request's language."""
+    key = ENVIRONMENTS.get(i18n.current_language.get(), aiohttp_jinja2.APP_KEY)
+    return aiohttp_jinja2.render_template(template, request, {**_context(request), **context}, status=status,
+                                          app_key=key)

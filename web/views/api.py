@@ -15,7 +15,7 @@ from dialer.dossier import UnknownDebtor
 from dialer.mailer import read_outbox
 from dialer.worklists import recent_emails, search
 
-from .. import db
+from .. import db, screenreads
 from ..auth import SUPERVISORS, json_error, requires
 from ..keys import CONFIG, OUTBOX_DIR
 from ..openapi import document
@@ -48,7 +48,7 @@ async def debtor(request: web.Request) -> web.Response:
     """The whole dossier of one debtor: exactly what `build_dossier` returns."""
     ref, day = request.match_info["ref"], today(request)
     try:
-        data = await db.dossier(request, ref, day)
+        data = await screenreads.dossier(request, ref, day)
     except UnknownDebtor as exc:
         return json_error(404, str(exc))
     return web.json_response(data)

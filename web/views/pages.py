@@ -12,13 +12,12 @@ from aiohttp import web
 
 from dialer.callguide import dial_blocker, fill, guide_values, load_guide
 from dialer.dossier import UnknownDebtor
-from dialer.dossiersql import read_dossier
 from dialer.mailer import read_outbox
 from dialer.users import close_session, open_session, set_language, verify_password
-from dialer.worklists import agenda, open_tasks, recent_emails, search
+from dialer.worklists import open_tasks, recent_emails, search
 from dialer.wrapup import WrapUpInvalid, add_note
 
-from .. import db
+from .. import db, screenreads
 from ..auth import (COOKIE, LANG_COOKIE, SUPERVISORS, clear_session_cookie, current_user, forget, requires,
                     set_session_cookie)
 from ..i18n import _, current_language, money
@@ -127,13 +126,8 @@ async def dossier_page(request: web.Request) -> web.Response:
     """The agent screen: the dossier as the handbook's checklist, the live call, guide, room and wrap-up."""
     ref = request.match_info["ref"]
     day = today(request)
-
-    def load(session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        dossier = read_dossier(session, ref, day)
-        return dossier, agenda(session, dossier["debtor"]["id"])
-
     try:
-        dossier, plans = await db.read(request, load)  # one thread hop for both
+        dossier, plans = await screenreads.screen(request, ref, day)  # one thread hop for both
     except UnknownDebtor:
         raise web.HTTPNotFound(text=_("No dossier with that reference.")) from None
     cfg, room = request.app[CONFIG], request.app[ROOM]

@@ -1,0 +1,165 @@
+"""The fast page path renders exactly what the plain one did: pre-translated templates, dict lookups, dates,
+static URLs, and the agent screen's reads."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from aiohttp import web
+from babel.dates import format_datetime
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from zoneinfo import ZoneInfo
+
+from dialer.callbacks import Callback
+from dialer.database import make_engine, session_factory, upgrade
+from dialer.parties import Debtor
+from dialer.tasks import Task
+from dialer.worklists import agenda
+from tests.webfixtures import *  # noqa: F401,F403
+from tests.webfixtures import MakeClient, login, seeded, web_config
+from web import i18n, render
+from web.pretranslate import TranslatedEnvironment
+from web.screenreads import _agenda
+
+CATALOG = {"Hello": "Hallo", "100%% sure": "100%% zeker", "Hi %(name)s": "Dag %(name)s", "a & b": "a & b",
+           "broken %(x)s": "kapot %(x)s", "owner": "eigenaar"}
+PLURALS = {("%(num)d call", "%(num)d calls"): ("%(num)d gesprek", "%(num)d gesprekken")}
+
+TEMPLATE = """{{ _("Hello") }}|{{ _("100%% sure") }}|{{ _("Hi %(name)s", name=who) }}|{{ _("a & b") }}|\
+{{ _(role) }}|{{ ngettext("%(num)d call", "%(num)d calls", n) }}|{{ {"k": _("Hello")}|tojson }}|\
+{% for r in [role] %}{% set x = 1 %}{{ _("Hello") }}{{ _(r) }}{% endfor %}|{{ gettext("Hello") }}|{{ _("unknown") }}"""
+
+
+class Catalog:
+    """A tiny gettext catalog."""
+
+    def gettext(self, message: str) -> str:
+        return CATALOG.get(message, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        one, many = PLURALS.get((singular, plural), (singular, plural))
+        return one if n == 1 else many
+
+
+def _both(source: str, autoescape: bool, **context: Any) -> tuple[str, str]:
+    plain = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+    plain.install_gettext_callables(Catalog().gettext, Catalog().ngettext, newstyle=True)  # type: ignore[attr-defined]
+    folded = TranslatedEnvironment(Catalog(), autoescape=autoescape)
+    return plain.from_string(source).render(**context), folded.from_string(source).render(**context)
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("n", [1, 3])
+def test_translated_templates_render_as_the_i18n_extension_does(autoescape: bool, n: int) -> None:
+    plain, folded = _both(TEMPLATE, autoescape, who="<Anna & co>", role="owner", n=n)
+    assert folded == plain
+    assert "Hallo|100% zeker|Dag " in folded
+
+
+def test_constant_texts_are_translated_when_compiled() -> None:
+    env = TranslatedEnvironment(Catalog(), autoescape=True)
+    code = env.compile('{{ _("Hello") }} {{ _("Hi %(name)s", name=x) }}', raw=True)
+    assert "Hallo" in code and "Dag %(name)s" in code and "gettext" not in code
+
+
+def test_a_placeholder_without_a_value_still_fails_when_rendered() -> None:
+    env = TranslatedEnvironment(Catalog(), autoescape=True)
+    template = env.from_string('{{ _("broken %(x)s") }}')  # compiles as before
+    with pytest.raises(KeyError):
+        template.render()
+
+
+def test_dict_keys_named_like_dict_methods_still_resolve_to_the_method() -> None:
+    env = render.PageEnvironment(Catalog(), autoescape=True, undefined=jinja2.StrictUndefined)
+    data = {"name": "Bakkerij", "items": "the key", "nested": {"x": 1}}
+    assert env.from_string("{{ d.name }} {{ d.nested.x }} {{ d.items()|list|length }}").render(d=data) == "Bakkerij 1 3"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ d.missing }}").render(d=data)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_moments_are_formatted_as_babel_does(language: str) -> None:
+    token = i18n.current_language.set(language)
+    try:
+        start = datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=UTC)  # across the spring DST change
+        for step in range(0, 72 * 3600, 1234):
+            moment = start + timedelta(seconds=step)
+            for value in (moment, moment.isoformat(), moment.replace(tzinfo=None)):
+                for zone in ("Europe/Amsterdam", "America/New_York", None):
+                    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+                    expected = format_datetime(parsed, format="short", tzinfo=ZoneInfo(zone) if zone else None,
+                                               locale=i18n.locale())
+                    assert i18n.moment(value, zone) == expected
+    finally:
+        i18n.current_language.reset(token)
+
+
+def test_static_urls_are_versioned_as_aiohttp_does_and_follow_a_changed_file(tmp_path: Path) -> None:
+    app = web.Application()
+    (tmp_path / "app.css").write_text("body { color: red }")
+    app.router.add_static("/static/", tmp_path, name="static", append_version=True)
+    urls = render.StaticUrls(app)
+
+    def aiohttp_url(name: str) -> str:
+        return str(app.router["static"].url_for(filename=name))
+
+    first = urls("app.css")
+    assert first == aiohttp_url("app.css") and "?v=" in first
+    (tmp_path / "app.css").write_text("body { color: blue; }")
+    os.utime(tmp_path / "app.css", ns=(1, 1))  # a different stamp whatever the clock's resolution
+    assert urls("app.css") == aiohttp_url("app.css") != first
+    assert urls("missing.css") == aiohttp_url("missing.css")
+
+
+def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> None:
+    # PostgreSQL only: on SQLite the screen reads the agenda through worklists.agenda itself.
+    engine = make_engine(postgres_server)
+    upgrade(engine)
+    seeded(engine)
+    now = datetime(2026, 11, 23, 9, 30, 15, 250000, tzinfo=UTC)
+    with session_factory(engine).begin() as session:
+        debtor = session.scalars(select(Debtor).order_by(Debtor.id)).first()
+        assert debtor is not None
+        debtor_id = debtor.id
+        for hours, status in ((5, "pending"), (1, "claimed"), (3, "done"), (2, "pending")):
+            session.add(Callback(debtor_id=debtor_id, kind="appointment", due_at=now + timedelta(hours=hours),
+                                 agent="demo", note=f"{status} at +{hours} h", status=status, created_at=now))
+        session.add(Task(kind="written_reminder", status="open", debtor_id=debtor_id, role="supervisor",
+                         title="Send a reminder", detail="twice", created_at=now, created_by="demo"))
+        session.add(Task(kind="check_payment", status="done", debtor_id=debtor_id, title="Done", created_at=now))
+    with session_factory(engine)() as session:
+        expected = agenda(session, debtor_id)
+    with engine.connect() as conn:
+        assert _agenda(conn.connection.driver_connection, debtor_id) == expected
+    engine.dispose()
+    assert len(expected["callbacks"]) == 3 and len(expected["tasks"]) == 1
+
+
+def _without_clock(html: str) -> str:
+    return re.sub(r'min="\d{4}-\d\d-\d\dT\d\d:\d\d"', 'min=""', html)  # the call-back picker's "now"
+
+
+@pytest.mark.parametrize("team", ["", 'country = "GB"\ntimezone = "Europe/London"'])
+async def test_every_page_renders_as_with_the_plain_environment(engine: Engine, db_url: str, tmp_path: Path,
+                                                                make_client: MakeClient, team: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    seeded(engine)
+    client = await make_client(web_config(db_url, tmp_path, team=team))
+    await login(client, "chef", "demo")
+    paths = ["/dossiers", "/dossiers?q=bakkerij", "/outbox", "/tasks", "/session", "/recordings"]
+    paths += [f"/dossiers/D-100{n}" for n in range(1, 6)]
+    fast = {path: await (await client.get(path)).text() for path in paths}
+    monkeypatch.setattr(render, "ENVIRONMENTS", {})  # back to aiohttp_jinja2's environment with the i18n extension
+    for path in paths:
+        response = await client.get(path)
+        assert response.status == 200, path
+        assert _without_clock(fast[path]) == _without_clock(await response.text()), path
+    login_page = await client.get("/login")
+    assert login_page.status == 200
