@@ -43,6 +43,7 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await http.post(url + "login", data={"username": "demo", "password": "demo"}, allow_redirects=False)
             text = await (await http.get(url + "dossiers/D-1001")).text()
+            assert 'id="demo-call-in"' in text  # the agent screen's demo button
             headers = {"X-CSRF-Token": text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]}
             # The agent phones the debtor first (that makes them the owner), then hangs up.
             dial = await http.post(url + "api/v1/calls", json={"debtor_ref": "D-1001", "number": "+31201110001"},

@@ -101,6 +101,11 @@
     const r = await post("/api/v1/calls/bookmarks", {kind: b.dataset.kind, label: b.textContent.trim()});
     $("mark-done").textContent = r.ok ? b.textContent.trim() + " @ " + fmt(r.json.offset_s) : (r.json.error || msg.error);
   }));
+  if ($("demo-call-in")) $("demo-call-in").addEventListener("click", async () => {
+    const r = await post("/api/v1/demo/incoming", {debtor_ref: data.debtor_ref});
+    $("call-error").textContent = r.ok ? "" : (r.json.error || msg.error);
+    show($("call-error"), !r.ok);
+  });
   if ($("record")) $("record").addEventListener("click", async () => {
     const r = await post("/api/v1/calls/recording", {});
     if (r.ok) { $("record").disabled = true; $("record").dataset.recording = "yes"; }
