@@ -82,6 +82,8 @@ class Attempt(Base):
         Index("ix_attempts_state", "state"),
         Index("ix_attempts_number_created_at", "number", "created_at"),
         Index("ix_attempts_debtor_ref", "debtor_ref"),
+        # A dossier's latest calls: stops after the few shown, however many calls a debtor has had.
+        Index("ix_attempts_debtor_ref_id", "debtor_ref", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

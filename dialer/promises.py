@@ -32,6 +32,7 @@ from .tasks import Task
 
 PAYMENT_SLACK_DAYS = 0  # a payment dated after the due date does not keep the promise
 CORRECTION_DAYS = 90  # how far back a late-entered payment can still turn a broken promise into a kept one
+SWEEP_CHUNK = 10_000  # debtors per statement when a sweep is given their ids
 DECISIONS = ("written_reminder", "collection_agency")
 OPEN_CALLS = ("pending", "claimed")
 WAITING = "waiting for the complaint to be resolved"
@@ -105,18 +106,24 @@ def verdict(schedule: Sequence[tuple[date, Decimal]], payments: Iterable[Paid], 
 def sweep(session: Session, today: date, cfg: Config, *, now: datetime,
           debtor_ids: Iterable[int] | None = None) -> list[int]:
     """Settle promises idempotently (kept, broken, follow-ups, escalations); returns the agreements changed."""
-    stmt = select(Agreement).options(selectinload(Agreement.instalments)).where(
-        (Agreement.status == "open")
-        | ((Agreement.status == "broken") & (Agreement.due_date >= today - timedelta(days=CORRECTION_DAYS))))
     if debtor_ids is not None:
-        stmt = stmt.where(Agreement.debtor_id.in_(list(debtor_ids)))
+        ids = list(debtor_ids)
+        if len(ids) > SWEEP_CHUNK:  # bound the IN list: PostgreSQL and SQLite cap the parameters of a statement
+            return [a for i in range(0, len(ids), SWEEP_CHUNK)
+                    for a in sweep(session, today, cfg, now=now, debtor_ids=ids[i:i + SWEEP_CHUNK])]
+    conditions = [(Agreement.status == "open")
+                  | ((Agreement.status == "broken") & (Agreement.due_date >= today - timedelta(days=CORRECTION_DAYS)))]
+    if debtor_ids is not None:
+        conditions.append(Agreement.debtor_id.in_(ids))
+    stmt = select(Agreement).options(selectinload(Agreement.instalments)).where(*conditions)
     agreements = list(session.scalars(stmt.order_by(Agreement.debtor_id, Agreement.id)))
-    debtors = {a.debtor_id for a in agreements}
-    payments: dict[int, list[Paid]] = {d: [] for d in debtors}
-    if debtors:
+    payments: dict[int, list[Paid]] = {a.debtor_id: [] for a in agreements}
+    if agreements:
+        # The same selection as a subquery, not a list of ids: any number of promises in one statement.
+        promised = select(Agreement.debtor_id).where(*conditions)
         for debtor_id, on, amount, invoice_id in session.execute(
                 select(Payment.debtor_id, Payment.date, Payment.amount, Payment.invoice_id)
-                .where(Payment.debtor_id.in_(debtors))):
+                .where(Payment.debtor_id.in_(promised))):
             payments[debtor_id].append(Paid(on, amount, invoice_id))
     changed = []
     for agreement in agreements:

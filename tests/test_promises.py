@@ -335,3 +335,17 @@ def test_a_promise_for_the_past_or_an_unknown_invoice_is_refused(sessions: sessi
         promise(sessions, cfg, debtor, invoice="F-404")
     with sessions() as session:
         assert session.scalars(select(Agreement)).all() == []
+
+
+def test_a_sweep_over_more_debtors_than_one_statement_takes_settles_them_all(
+        sessions: sessionmaker[Session], cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dialer.promises as promises_module
+
+    debtors = [add_debtor(sessions, f"D-{n}", number=f"+3161234560{n}") for n in range(5)]
+    agreements = [promise(sessions, cfg, d) for d in debtors]
+    pay(sessions, cfg, debtors[2], "100", FRIDAY)  # one of them paid in time
+    monkeypatch.setattr(promises_module, "SWEEP_CHUNK", 2)  # 5 debtors: three statements
+    with sessions.begin() as session:
+        changed = sweep(session, date(2026, 2, 28), cfg, now=datetime(2026, 2, 28, tzinfo=UTC), debtor_ids=debtors)
+    assert sorted(changed) == sorted(a for a in agreements if a != agreements[2])  # paid one was settled on payment
+    assert [status(sessions, a) for a in agreements] == ["broken", "broken", "kept", "broken", "broken"]
