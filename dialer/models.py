@@ -81,8 +81,8 @@ class Attempt(Base):
     __table_args__ = (
         Index("ix_attempts_state", "state"),
         Index("ix_attempts_number_created_at", "number", "created_at"),
-        Index("ix_attempts_debtor_ref", "debtor_ref"),
-        # A dossier's latest calls: stops after the few shown, however many calls a debtor has had.
+        # A dossier's calls, latest first: stops after the few shown, however many calls a debtor has had
+        # (it replaces the single-column index of 0001, which it covers).
         Index("ix_attempts_debtor_ref_id", "debtor_ref", "id"),
     )
 

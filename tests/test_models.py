@@ -133,6 +133,6 @@ def test_indexes_and_names_follow_the_convention() -> None:
     assert {index.name: [c.name for c in index.columns] for index in table.indexes} == {
         "ix_attempts_state": ["state"],
         "ix_attempts_number_created_at": ["number", "created_at"],
-        "ix_attempts_debtor_ref": ["debtor_ref"],
+        "ix_attempts_debtor_ref_id": ["debtor_ref", "id"],
     }
     assert table.primary_key.name == "pk_attempts"

@@ -23,11 +23,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_callbacks_agreement_id'), ['agreement_id'], unique=False)
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.create_index('ix_attempts_debtor_ref_id', ['debtor_ref', 'id'], unique=False)
+        batch_op.drop_index('ix_attempts_debtor_ref')  # covered by the new one
 
 
 def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_attempts_debtor_ref', ['debtor_ref'], unique=False)
         batch_op.drop_index('ix_attempts_debtor_ref_id')
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_callbacks_agreement_id'))
