@@ -19,7 +19,7 @@ from .outcome import HangupCause, Outcome, classify
 from .mixer import Mixer
 from .outbound import call_params, start_call
 from .pacing import Pacer
-from .reception import Desk, Reception
+from .reception import Parts, Reception
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Engine:
         self._settings = cmd
         self._mixer = Mixer(cmd.recording_dir, self._emit)
         self._stack = SipStack(cmd, on_registration=self._on_registration, on_incoming=self._on_incoming)
-        self._reception = Reception(Desk(
+        self._reception = Reception(Parts(
             stack=self._stack, settings=cmd, emit=self._emit, mixer=self._mixer, calls=self._calls,
             pacer=self._pacer, on_change=self._on_call_change, agent_audio=self._agent_audio,
             agent_free=self._agent_free, dead=self._dead))

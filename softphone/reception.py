@@ -33,7 +33,7 @@ def transfer_token(message: str) -> str | None:
 
 
 @dataclass
-class Desk:
+class Parts:
     """What the reception shares with the engine (all of it pjsua2-thread only)."""
 
     stack: SipStack
@@ -51,8 +51,8 @@ class Desk:
 class Reception:
     """Takes incoming INVITEs and carries out the coordinator's Route for each."""
 
-    def __init__(self, desk: Desk) -> None:
-        self.d = desk
+    def __init__(self, parts: Parts) -> None:
+        self.d = parts
         self._seq = 0
         self._announcements: dict[str, str] = {}
 

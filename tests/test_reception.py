@@ -34,6 +34,16 @@ class Inbox:
         return await asyncio.wait_for(self.queue.get(), 30)
 
 
+async def held_call(make_worker: MakeWorker, **reception: object) -> tuple[CallHandle, CallHandle]:
+    """A debtor's softphone calls a worker in `ask` mode: (the caller's call, the incoming call held there)."""
+    inbox = Inbox()
+    caller = await make_worker("127.0.0.1:9", caller_id=DEBTOR, name="debtor")
+    reception.setdefault("ask_timeout_s", 30)
+    worker = await make_worker("127.0.0.1:9", incoming="ask", on_incoming=inbox, **reception)
+    call = await caller.dial_uri(f"sip:belblok@127.0.0.1:{worker.local_port}")
+    return call, await inbox.next()
+
+
 async def until(handle: CallHandle, *kinds: str) -> str:
     """Wait for the first of `kinds` (or the end) on `handle`; returns the kind seen."""
     async for event in handle.events():
@@ -86,22 +96,14 @@ async def test_without_a_greeting_an_unrouted_call_is_refused_with_480(make_work
 
 
 async def test_route_reject_sends_the_code_asked_for(make_worker: MakeWorker) -> None:
-    inbox = Inbox()
-    caller = await make_worker("127.0.0.1:9", caller_id=DEBTOR, name="debtor")
-    reception = await make_worker("127.0.0.1:9", incoming="ask", on_incoming=inbox, ask_timeout_s=30)
-    call = await caller.dial_uri(f"sip:belblok@127.0.0.1:{reception.local_port}")
-    held = await inbox.next()
+    call, held = await held_call(make_worker)
     await held.route("reject", code=486)
     assert (await asyncio.wait_for(call.result(), 30)).outcome == "busy"
     assert (await asyncio.wait_for(held.result(), 30)).outcome == "declined"
 
 
 async def test_bridge_without_an_agent_line_is_refused_busy(make_worker: MakeWorker) -> None:
-    inbox = Inbox()
-    caller = await make_worker("127.0.0.1:9", caller_id=DEBTOR, name="debtor")
-    desk = await make_worker("127.0.0.1:9", incoming="ask", on_incoming=inbox, ask_timeout_s=30)
-    call = await caller.dial_uri(f"sip:belblok@127.0.0.1:{desk.local_port}")
-    held = await inbox.next()
+    call, held = await held_call(make_worker, name="desk")
     assert (await held.route("bridge"))["state"] == "busy"
     assert (await asyncio.wait_for(call.result(), 30)).sip_code == 486
 
@@ -157,11 +159,7 @@ async def test_a_forward_nobody_takes_falls_back_to_the_greeting(make_worker: Ma
 
 
 async def test_an_unknown_route_action_is_refused_and_the_call_still_falls_back(make_worker: MakeWorker) -> None:
-    inbox = Inbox()
-    caller = await make_worker("127.0.0.1:9", caller_id=DEBTOR, name="debtor")
-    reception = await make_worker("127.0.0.1:9", incoming="ask", on_incoming=inbox, ask_timeout_s=1.0)
-    call = await caller.dial_uri(f"sip:belblok@127.0.0.1:{reception.local_port}")
-    held = await inbox.next()
+    call, held = await held_call(make_worker, ask_timeout_s=1.0)
     with pytest.raises(Exception, match="unknown route action"):
         await held.route("teleport")
     assert (await asyncio.wait_for(call.result(), 30)).sip_code == 480
