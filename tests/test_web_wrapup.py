@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
+
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
@@ -55,6 +57,14 @@ def soon(days: int) -> str:
     return (datetime.now(TZ).date() + timedelta(days=days)).isoformat()
 
 
+def next_business_day(after: str) -> date:
+    """The first weekday after `after` that is no Dutch public holiday: the day a promise is followed up."""
+    day = date.fromisoformat(after) + timedelta(days=1)
+    while day.weekday() >= 5 or day in holidays.country_holidays("NL", years=day.year):
+        day += timedelta(days=1)
+    return day
+
+
 async def test_a_first_payment_below_the_minimum_is_warned_then_saved_on_confirmation_and_confirmed_by_email(
         engine: Engine, db_url: str, tmp_path: Path, make_client: MakeClient, smtp_sink: SmtpSink) -> None:
     seeded(engine)
@@ -85,7 +95,8 @@ async def test_a_first_payment_below_the_minimum_is_warned_then_saved_on_confirm
     assert [(i.seq, i.amount) for i in agreement.instalments] == [(1, Decimal("500.00")), (2, Decimal("2283.00"))]
     follow_up = next(c for c in rows(engine, Callback) if c.kind == "follow_up")
     assert follow_up.agreement_id == agreement.id
-    assert follow_up.due_at.astimezone(TZ).date() == date.fromisoformat(soon(4))
+    # The day after the first instalment's due date, or the Monday after when that falls in a weekend.
+    assert follow_up.due_at.astimezone(TZ).date() == next_business_day(soon(3))
     (note,) = rows(engine, Note)
     assert note.attempt_id == attempt_id and "Betaalt in twee delen" in note.text
 
