@@ -77,8 +77,6 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
 
 
 async def test_outside_the_demo_the_simulated_call_is_not_available(tmp_path: Path) -> None:
-    from tests.webfixtures import web_config  # noqa: F401 (the plain app fixture path is covered by test_web_api)
-
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     proc = await asyncio.create_subprocess_exec(
         BELBLOK, "--config", str(cfg), "serve", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
