@@ -137,7 +137,7 @@ SELECT json_build_object(
 FROM d, facts, broken
 """
 
-_STATEMENT = text(_SQL)
+STATEMENT = text(_SQL)
 
 
 def supported(session: Session) -> bool:
@@ -145,16 +145,18 @@ def supported(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _params(ref: str, today: date) -> dict[str, Any]:
+def dossier_params(ref: str, today: date) -> dict[str, Any]:
+    """The statement's parameters for `ref` on `today`."""
     return {"ref": ref, "today": today, "window_start": today - timedelta(days=LATE_WINDOW_DAYS)}
 
 
 def dossier_json(session: Session, ref: str, today: date) -> dict[str, Any]:
     """The dossier of `ref` as `build_dossier` returns it, read in one query; UnknownDebtor if there is none."""
-    return _finish(session.execute(_STATEMENT, _params(ref, today)).scalar(), ref)
+    return finish(session.execute(STATEMENT, dossier_params(ref, today)).scalar(), ref)
 
 
-def _finish(raw: str | None, ref: str) -> dict[str, Any]:
+def finish(raw: str | None, ref: str) -> dict[str, Any]:
+    """The dossier from the statement's JSON text (None: no such debtor)."""
     if raw is None:
         raise UnknownDebtor(ref)
     dossier: dict[str, Any] = json.loads(raw)

@@ -26,7 +26,8 @@ from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, login, seeded, web_config
 from web import i18n, render
 from web.pretranslate import TranslatedEnvironment
-from web.screenreads import _agenda
+from web.readpool import ReadPool
+from web.screenreads import agenda_of, agenda_statements
 
 CATALOG = {"Hello": "Hallo", "100%% sure": "100%% zeker", "Hi %(name)s": "Dag %(name)s", "a & b": "a & b",
            "broken %(x)s": "kapot %(x)s", "owner": "eigenaar"}
@@ -118,7 +119,7 @@ def test_static_urls_are_versioned_as_aiohttp_does_and_follow_a_changed_file(tmp
     assert urls("missing.css") == aiohttp_url("missing.css")
 
 
-def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> None:
+async def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> None:
     # PostgreSQL only: on SQLite the screen reads the agenda through worklists.agenda itself.
     engine = make_engine(postgres_server)
     upgrade(engine)
@@ -127,7 +128,7 @@ def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> Non
     with session_factory(engine).begin() as session:
         debtor = session.scalars(select(Debtor).order_by(Debtor.id)).first()
         assert debtor is not None
-        debtor_id = debtor.id
+        debtor_id, ref = debtor.id, debtor.ref
         for hours, status in ((5, "pending"), (1, "claimed"), (3, "done"), (2, "pending")):
             session.add(Callback(debtor_id=debtor_id, kind="appointment", due_at=now + timedelta(hours=hours),
                                  agent="demo", note=f"{status} at +{hours} h", status=status, created_at=now))
@@ -136,9 +137,14 @@ def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> Non
         session.add(Task(kind="check_payment", status="done", debtor_id=debtor_id, title="Done", created_at=now))
     with session_factory(engine)() as session:
         expected = agenda(session, debtor_id)
-    with engine.connect() as conn:
-        assert _agenda(conn.connection.driver_connection, debtor_id) == expected
-    engine.dispose()
+    pool = ReadPool(engine)
+    await pool.open()
+    try:
+        callbacks, tasks = await pool.rows(agenda_statements(ref))
+    finally:
+        await pool.close()
+        engine.dispose()
+    assert agenda_of(callbacks, tasks) == expected
     assert len(expected["callbacks"]) == 3 and len(expected["tasks"]) == 1
 
 

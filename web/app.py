@@ -33,7 +33,8 @@ from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
 from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DEMO, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
-                   PLAYS, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
+                   PLAYS, READ_POOL, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
+from .readpool import ReadPool
 from .recordingworker import recordings_context
 from .routes import setup_routes
 
@@ -71,7 +72,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
     app[READS] = session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    if engine.dialect.name == "postgresql":
+        app[READ_POOL] = ReadPool(engine)
+        await app[READ_POOL].open()
     yield
+    if READ_POOL in app:
+        await app[READ_POOL].close()
     engine.dispose()
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from sqlalchemy.orm import Session
-
-from dialer.dossiersql import read_dossier
 
 from .keys import READS, SESSIONS
 
@@ -39,8 +36,3 @@ async def read(request: web.Request, work: Callable[[Session], T]) -> T:
 
     return await asyncio.to_thread(reading)
 
-
-async def dossier(request: web.Request, ref: str, today: date) -> dict[str, Any]:
-    """The dossier for a view: one query on PostgreSQL (`dialer.dossiersql`), `build_dossier` elsewhere."""
-    # A worker thread with a plain connection measured about twice as fast as SQLAlchemy's asyncio engine.
-    return await read(request, lambda s: read_dossier(s, ref, today))

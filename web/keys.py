@@ -22,10 +22,13 @@ from dialer.negotiation import NegotiationRoom
 from dialer.scheduler import CallbackScheduler
 from dialer.users import Identity
 
+from .readpool import ReadPool
+
 CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS = web.AppKey("sessions", sessionmaker[Session])
 READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement reads without BEGIN/ROLLBACK
+READ_POOL = web.AppKey("read_pool", ReadPool)  # PostgreSQL only: the screens' reads on the event loop
 HUB = web.AppKey("hub", EventHub)
 SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 TEAM_LINE = web.AppKey("team_line", TeamLine)

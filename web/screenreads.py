@@ -1,49 +1,34 @@
-"""What the agent screen and the dossier API read: one worker-thread hop, one pooled connection, no ORM session.
+"""What the agent screen and the dossier API read: on PostgreSQL one round trip on the event loop, no ORM.
 
-On PostgreSQL the dossier is one statement (`dialer.dossiersql`) and the debtor's agenda two small ones, all
-sent on the driver's connection (psycopg) of one pooled autocommit connection. A Session, the ORM queries of
-`worklists.agenda` and SQLAlchemy's execution path cost more CPU than the statements themselves: together
-about 0.5 ms of a page. SQLite keeps the ORM path.
+On PostgreSQL the dossier is one statement (`dialer.dossiersql`) and the debtor's agenda two small ones, sent
+together (psycopg's pipeline) on one pooled asynchronous connection (`web.readpool`). A worker thread, an ORM
+Session, the ORM queries of `worklists.agenda` and SQLAlchemy's execution path cost more CPU than the
+statements themselves (docs/performance.md). SQLite keeps the ORM path in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.dialects import postgresql
 
-from dialer.dossiersql import dossier_json, read_dossier
+from dialer.dossiersql import STATEMENT, dossier_params, finish, read_dossier
 from dialer.worklists import agenda
 
-from .keys import READS
+from .keys import READ_POOL, READS
 
 Agenda = dict[str, list[dict[str, Any]]]
 
-_readers: dict[int, ThreadPoolExecutor] = {}  # by the pool's size: the threads that read for the screens
-
-
-def _executor(engine: Engine) -> ThreadPoolExecutor:
-    """Threads for the reads, one fewer than the engine's pool keeps connections (SQLAlchemy's default: 5)."""
-    # With asyncio's default executor (6 threads on 2 cores) the reads took a sixth connection, which the pool
-    # closed again when it came back: about ten new PostgreSQL backends a second under load, each without the
-    # prepared statements of the old ones. One connection stays free for the rest of the app.
-    size = max(1, engine.pool.size() - 1)  # type: ignore[attr-defined]  # a QueuePool on PostgreSQL
-    if size not in _readers:
-        _readers[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="screen-read")
-    return _readers[size]
-
-
 # worklists.agenda as SQL (tests/test_web_render.py keeps them equal): pending call-backs and open tasks.
-CALLBACKS_SQL = ("SELECT id, kind, due_at, agent, note FROM callbacks WHERE debtor_id = %s "
-              "AND status IN ('pending', 'claimed') ORDER BY due_at LIMIT 20")
+_DEBTOR = "(SELECT id FROM debtors WHERE ref = %s)"
+CALLBACKS_SQL = (f"SELECT id, kind, due_at, agent, note FROM callbacks WHERE debtor_id = {_DEBTOR} "
+                 "AND status IN ('pending', 'claimed') ORDER BY due_at LIMIT 20")
 TASKS_SQL = ("SELECT id, kind, title, detail, agent, role, created_at, created_by, debtor_id FROM tasks "
-          "WHERE debtor_id = %s AND status = 'open' ORDER BY id DESC LIMIT 20")
+             f"WHERE debtor_id = {_DEBTOR} AND status = 'open' ORDER BY id DESC LIMIT 20")
+DOSSIER_SQL = str(STATEMENT.compile(dialect=postgresql.psycopg.dialect()))  # :name → %(name)s
 
 
 def _iso(stored: datetime) -> str:
@@ -51,73 +36,48 @@ def _iso(stored: datetime) -> str:
     return stored.replace(tzinfo=UTC).isoformat()
 
 
-def _agenda(driver: Any, debtor_id: int) -> Agenda:
-    """`worklists.agenda` on a driver (psycopg) connection."""
+def agenda_of(callbacks: list[tuple[Any, ...]], tasks: list[tuple[Any, ...]]) -> Agenda:
+    """`worklists.agenda` from the rows of CALLBACKS_SQL and TASKS_SQL."""
     return {
         "callbacks": [{"id": id_, "kind": kind, "due_at": _iso(due), "agent": agent, "note": note}
-                      for id_, kind, due, agent, note in driver.execute(CALLBACKS_SQL, (debtor_id,))],
+                      for id_, kind, due, agent, note in callbacks],
         "tasks": [{"id": id_, "kind": kind, "title": title, "detail": detail, "agent": agent, "role": role,
                    "created_at": _iso(created), "created_by": by, "debtor_id": debtor}
-                  for id_, kind, title, detail, agent, role, created, by, debtor
-                  in driver.execute(TASKS_SQL, (debtor_id,))],
+                  for id_, kind, title, detail, agent, role, created, by, debtor in tasks],
     }
 
 
-class _Scalar:
-    def __init__(self, row: Any) -> None:
-        self.row = row
-
-    def scalar(self) -> Any:
-        """The first column of the row, None without a row."""
-        return None if self.row is None else self.row[0]
+def agenda_statements(ref: str) -> list[tuple[str, tuple[str]]]:
+    """The agenda's two statements for the debtor `ref`."""
+    return [(CALLBACKS_SQL, (ref,)), (TASKS_SQL, (ref,))]
 
 
-class DriverSession:
-    """What `dossier_json` asks of its session, `execute(statement, params).scalar()`, on the driver connection."""
-
-    _compiled: dict[int, tuple[Any, str]] = {}  # id(statement) → (statement, its SQL for this driver)
-
-    def __init__(self, conn: Connection) -> None:
-        self.dialect = conn.dialect
-        self.driver = conn.connection.driver_connection
-
-    def execute(self, statement: Any, params: dict[str, Any]) -> _Scalar:
-        """Run a SQLAlchemy text() statement; compiled once per process."""
-        hit = self._compiled.get(id(statement))
-        if hit is None or hit[0] is not statement:
-            hit = self._compiled[id(statement)] = (statement, str(statement.compile(dialect=self.dialect)))
-        return _Scalar(self.driver.execute(hit[1], params).fetchone())
-
-
-def _read(reads: Any, ref: str, today: date, with_agenda: bool) -> tuple[dict[str, Any], Agenda | None]:
-    engine: Engine = reads.kw["bind"]  # the autocommit engine of the app's read sessions
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            session = DriverSession(conn)
-            dossier = dossier_json(session, ref, today)  # type: ignore[arg-type]
-            return dossier, _agenda(session.driver, dossier["debtor"]["id"]) if with_agenda else None
-    with reads() as session:
+def _orm_read(request: web.Request, ref: str, today: date,
+              with_agenda: bool) -> tuple[dict[str, Any], Agenda | None]:
+    """The SQLite path: `read_dossier` and `worklists.agenda` on an ORM session (run in a worker thread)."""
+    with request.app[READS]() as session:
         dossier = read_dossier(session, ref, today)
         return dossier, agenda(session, dossier["debtor"]["id"]) if with_agenda else None
 
 
-async def _off_loop(request: web.Request, ref: str, today: date, with_agenda: bool) -> tuple[dict[str, Any], Any]:
-    reads = request.app[READS]
-    engine: Engine = reads.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        return await asyncio.to_thread(_read, reads, ref, today, with_agenda)
-    call = functools.partial(contextvars.copy_context().run, _read, reads, ref, today, with_agenda)
-    return await asyncio.get_running_loop().run_in_executor(_executor(engine), call)  # as asyncio.to_thread does
+async def _read(request: web.Request, ref: str, today: date, with_agenda: bool) -> tuple[dict[str, Any], Agenda | None]:
+    """The dossier (UnknownDebtor if there is none) and, if asked, the agenda: one round trip on PostgreSQL."""
+    if READ_POOL not in request.app:
+        return await asyncio.to_thread(_orm_read, request, ref, today, with_agenda)
+    statements = [(DOSSIER_SQL, dossier_params(ref, today))] + (agenda_statements(ref) if with_agenda else [])
+    found = await request.app[READ_POOL].rows(statements)
+    dossier = finish(found[0][0][0] if found[0] else None, ref)
+    return dossier, agenda_of(found[1], found[2]) if with_agenda else None
 
 
 async def dossier(request: web.Request, ref: str, today: date) -> dict[str, Any]:
     """The dossier of `ref` (UnknownDebtor if there is none), exactly as `build_dossier` makes it."""
-    found, _ = await _off_loop(request, ref, today, False)
+    found, _ = await _read(request, ref, today, False)
     return found
 
 
 async def screen(request: web.Request, ref: str, today: date) -> tuple[dict[str, Any], Agenda]:
-    """The dossier and the debtor's agenda (pending call-backs, open tasks) in one hop."""
-    found, plans = await _off_loop(request, ref, today, True)
+    """The dossier and the debtor's agenda (pending call-backs, open tasks) in one round trip."""
+    found, plans = await _read(request, ref, today, True)
     assert plans is not None
     return found, plans

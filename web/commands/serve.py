@@ -115,4 +115,6 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         from dialer.teamline import greeting_path
 
         greeting_path(cfg, config_dir(args.config))  # a missing greeting is reported before the server starts
-    return asyncio.run(_serve(cfg, host, port, args.demo, config_dir(args.config)))
+    from web import eventloop
+
+    return eventloop.run(_serve(cfg, host, port, args.demo, config_dir(args.config)))

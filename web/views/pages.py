@@ -127,7 +127,7 @@ async def dossier_page(request: web.Request) -> web.Response:
     ref = request.match_info["ref"]
     day = today(request)
     try:
-        dossier, plans = await screenreads.screen(request, ref, day)  # one thread hop for both
+        dossier, plans = await screenreads.screen(request, ref, day)  # one round trip for both
     except UnknownDebtor:
         raise web.HTTPNotFound(text=_("No dossier with that reference.")) from None
     cfg, room = request.app[CONFIG], request.app[ROOM]
