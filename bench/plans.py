@@ -1,0 +1,66 @@
+"""PostgreSQL's CPU per dossier statement under each plan-cache mode: why the read pool forces generic plans.
+
+    .venv/bin/python bench/plans.py --db postgresql://postgres@127.0.0.1:5433/belblok_bench
+
+Per mode, one connection reads --count random dossiers (after 200 to warm up) with the statement the panel
+sends; the backend's CPU comes from /proc, the client's from this process. `auto` is PostgreSQL's default (custom
+plans for the first five executions, then generic if that looks as good), the others force one kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cpuuse import process_cpu  # noqa: E402  (bench/ is on sys.path as the script's folder)
+
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/belblok_bench"
+
+
+def measure(db_url: str, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
+    """(PostgreSQL CPU, client CPU, wall) in ms per dossier statement under plan_cache_mode `mode`."""
+    import psycopg
+
+    from web.screenreads import DOSSIER_SQL, dossier_params
+
+    day = date.today()
+    with psycopg.connect(db_url, autocommit=True, prepare_threshold=0,
+                         options=f"-c plan_cache_mode={mode}") as conn:
+        pid = conn.info.backend_pid
+        pick = random.Random(7)
+        for _ in range(200):
+            conn.execute(DOSSIER_SQL, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+        backend, client, wall = process_cpu(pid), time.process_time(), time.perf_counter()
+        for _ in range(count):
+            conn.execute(DOSSIER_SQL, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+        return ((process_cpu(pid) - backend) * 1000 / count, (time.process_time() - client) * 1000 / count,
+                (time.perf_counter() - wall) * 1000 / count)
+
+
+def main() -> int:
+    """Print a Markdown table: one row per plan-cache mode."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the generated database (default {DEFAULT_DB})")
+    parser.add_argument("--count", type=int, default=3000, help="dossiers per mode")
+    args = parser.parse_args()
+    import psycopg
+
+    with psycopg.connect(args.db) as conn:
+        debtors = int(conn.execute("SELECT max(id) FROM debtors").fetchone()[0])  # type: ignore[index]
+    print("| plan_cache_mode | PostgreSQL CPU ms/dossier | client CPU ms/dossier | wall ms/dossier |")
+    print("|---|---:|---:|---:|")
+    for mode in ("auto", "force_generic_plan", "force_custom_plan"):
+        backend, client, wall = measure(args.db, mode, args.count, debtors)
+        print(f"| {mode} | {backend:.2f} | {client:.2f} | {wall:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
