@@ -236,13 +236,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def explain(db_url: str, ref: str) -> None:
-    """EXPLAIN ANALYZE every query the agent screen (the credential lookups, the dossier, the agenda) runs."""
+    """EXPLAIN ANALYZE every query the agent screen (the credential lookups, the dossier with its agenda) runs."""
     from sqlalchemy import event
 
     from dialer.database import make_engine, session_factory
-    from dialer.dossiersql import read_dossier
+    from dialer.dossiersql import dossier_params
     from dialer.users import session_login, token_user
-    from web.screenreads import CALLBACKS_SQL, TASKS_SQL
+    from web.screenreads import SCREEN_SQL
 
     engine = make_engine(db_url)
     captured: list[tuple[str, object]] = []
@@ -256,9 +256,8 @@ def explain(db_url: str, ref: str) -> None:
         now = datetime.now(UTC)
         token_user(session, "bench-explain", now=now)
         session_login(session, "bench-explain", now=now)
-        dossier = read_dossier(session, ref, now.date())
         session.rollback()
-    captured += [(CALLBACKS_SQL, (dossier["debtor"]["id"],)), (TASKS_SQL, (dossier["debtor"]["id"],))]
+    captured.append((SCREEN_SQL, dossier_params(ref, now.date())))
     event.remove(engine, "before_cursor_execute", capture)
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection

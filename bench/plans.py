@@ -1,9 +1,9 @@
-"""PostgreSQL's CPU per dossier statement under each plan-cache mode: why the read pool forces generic plans.
+"""PostgreSQL's CPU per screen read under each plan-cache mode: why the read pool forces generic plans.
 
     .venv/bin/python bench/plans.py --db postgresql://postgres@127.0.0.1:5433/belblok_bench
 
-Per mode, one connection reads --count random dossiers (after 200 to warm up) with the statement the panel
-sends; the backend's CPU comes from /proc, the client's from this process. `auto` is PostgreSQL's default (custom
+Per statement the panel sends (the API's dossier, the agent screen's dossier with agenda) and per mode, one
+connection reads --count random dossiers (after 200 to warm up); the backend's CPU comes from /proc, the client's from this process. `auto` is PostgreSQL's default (custom
 plans for the first five executions, then generic if that looks as good), the others force one kind.
 """
 
@@ -24,11 +24,11 @@ from cpuuse import process_cpu  # noqa: E402  (bench/ is on sys.path as the scri
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/belblok_bench"
 
 
-def measure(db_url: str, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
-    """(PostgreSQL CPU, client CPU, wall) in ms per dossier statement under plan_cache_mode `mode`."""
+def measure(db_url: str, sql: str, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
+    """(PostgreSQL CPU, client CPU, wall) in ms per execution of `sql` under plan_cache_mode `mode`."""
     import psycopg
 
-    from web.screenreads import DOSSIER_SQL, dossier_params
+    from dialer.dossiersql import dossier_params
 
     day = date.today()
     with psycopg.connect(db_url, autocommit=True, prepare_threshold=0,
@@ -36,10 +36,10 @@ def measure(db_url: str, mode: str, count: int, debtors: int) -> tuple[float, fl
         pid = conn.info.backend_pid
         pick = random.Random(7)
         for _ in range(200):
-            conn.execute(DOSSIER_SQL, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+            conn.execute(sql, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
         backend, client, wall = process_cpu(pid), time.process_time(), time.perf_counter()
         for _ in range(count):
-            conn.execute(DOSSIER_SQL, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+            conn.execute(sql, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
         return ((process_cpu(pid) - backend) * 1000 / count, (time.process_time() - client) * 1000 / count,
                 (time.perf_counter() - wall) * 1000 / count)
 
@@ -54,11 +54,14 @@ def main() -> int:
 
     with psycopg.connect(args.db) as conn:
         debtors = int(conn.execute("SELECT max(id) FROM debtors").fetchone()[0])  # type: ignore[index]
-    print("| plan_cache_mode | PostgreSQL CPU ms/dossier | client CPU ms/dossier | wall ms/dossier |")
-    print("|---|---:|---:|---:|")
-    for mode in ("auto", "force_generic_plan", "force_custom_plan"):
-        backend, client, wall = measure(args.db, mode, args.count, debtors)
-        print(f"| {mode} | {backend:.2f} | {client:.2f} | {wall:.2f} |", flush=True)
+    from web.screenreads import DOSSIER_SQL, SCREEN_SQL
+
+    print("| statement | plan_cache_mode | PostgreSQL CPU ms/read | client CPU ms/read | wall ms/read |")
+    print("|---|---|---:|---:|---:|")
+    for label, sql in (("dossier (API)", DOSSIER_SQL), ("screen (page)", SCREEN_SQL)):
+        for mode in ("auto", "force_generic_plan", "force_custom_plan"):
+            backend, client, wall = measure(args.db, sql, mode, args.count, debtors)
+            print(f"| {label} | {mode} | {backend:.2f} | {client:.2f} | {wall:.2f} |", flush=True)
     return 0
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .dossier import ATTEMPTS_SHOWN, LATE_WINDOW_DAYS, NEW_CUSTOMER_DAYS, REPEAT_LATE_THRESHOLD, UnknownDebtor
 
 
-def _ts(column: str) -> str:
+def ts_sql(column: str) -> str:
     """A naive-UTC timestamp as Python's isoformat of the aware value (microseconds only when not zero)."""
     return (f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
             f"CASE WHEN (extract(microseconds FROM {column})::bigint % 1000000) <> 0 "
@@ -28,7 +28,7 @@ def _money(column: str) -> str:
     return f"(({column})::numeric / 100)::numeric(20, 2)::text"
 
 
-_SQL = f"""
+DOSSIER_JSON = f"""
 WITH d AS (SELECT * FROM debtors WHERE ref = :ref),
 inv AS (SELECT i.* FROM invoices i JOIN d ON i.debtor_id = d.id),
 pay AS (SELECT p.* FROM payments p JOIN d ON p.debtor_id = d.id),
@@ -36,12 +36,13 @@ comp AS (SELECT c.* FROM complaints c JOIN d ON c.debtor_id = d.id),
 ag AS (SELECT a.* FROM agreements a JOIN d ON a.debtor_id = d.id),
 disputed AS (SELECT DISTINCT ci.invoice_id FROM complaint_invoices ci JOIN comp c ON c.id = ci.complaint_id
              WHERE c.status = 'open'),
+paid AS (SELECT invoice_id, max(date) AS last_paid FROM pay WHERE invoice_id IS NOT NULL GROUP BY invoice_id),
 invx AS (
     SELECT inv.*, CASE WHEN inv.open_amount > 0 AND CAST(:today AS date) > inv.due_date
                        THEN CAST(:today AS date) - inv.due_date ELSE 0 END AS overdue,
-           (SELECT max(p.date) FROM pay p WHERE p.invoice_id = inv.id) AS last_paid,
+           paid.last_paid,
            inv.id IN (SELECT invoice_id FROM disputed) AS is_disputed
-    FROM inv),
+    FROM inv LEFT JOIN paid ON paid.invoice_id = inv.id),
 facts AS (
     SELECT coalesce(sum(open_amount) FILTER (WHERE open_amount > 0), 0) AS total_open,
            count(*) FILTER (WHERE open_amount > 0) AS open_invoices,
@@ -85,10 +86,10 @@ SELECT json_build_object(
     FROM invx i), '[]'::json),
   'payments', coalesce((
     SELECT json_agg(json_build_object(
-      'id', p.id, 'debtor_ref', d.ref, 'invoice_number', (SELECT i.number FROM inv i WHERE i.id = p.invoice_id),
+      'id', p.id, 'debtor_ref', d.ref, 'invoice_number', i.number,
       'date', p.date, 'amount', {_money('p.amount')}, 'reference', nullif(p.reference, ''))
       ORDER BY p.date DESC, p.id DESC)
-    FROM pay p), '[]'::json),
+    FROM pay p LEFT JOIN inv i ON i.id = p.invoice_id), '[]'::json),
   'complaints', coalesce((
     SELECT json_agg(json_build_object(
       'id', c.id, 'status', c.status, 'summary', c.summary, 'opened_on', c.opened_on,
@@ -102,7 +103,7 @@ SELECT json_build_object(
       'id', a.id, 'amount', {_money('a.amount')}, 'due_date', a.due_date, 'status', a.status,
       'invoice_number', (SELECT i.number FROM inv i WHERE i.id = a.invoice_id),
       'conditional_on_complaint', a.conditional_on_complaint_id, 'attempt_id', a.attempt_id,
-      'agent', a.agent, 'created_at', {_ts('a.created_at')},
+      'agent', a.agent, 'created_at', {ts_sql('a.created_at')},
       'discount_pct', a.discount_pct::numeric(5, 2)::text,
       'invoices', coalesce((SELECT json_agg(i.number ORDER BY i.due_date, i.number)
                             FROM agreement_invoices ai JOIN invoices i ON i.id = ai.invoice_id
@@ -117,27 +118,27 @@ SELECT json_build_object(
       'attempt_id', t.id, 'number', t.number, 'debtor_ref', t.debtor_ref, 'contact_ref', t.contact_ref,
       'agent', t.agent, 'direction', t.direction, 'caller_id', t.caller_id, 'caller_id_withheld', t.caller_id_withheld, 'state', t.state,
       'outcome', t.outcome, 'sip_code', t.sip_code, 'sip_reason', t.sip_reason,
-      'sip_code_source', t.sip_code_source, 'created_at', {_ts('t.created_at')},
-      'ringing_at', {_ts('t.ringing_at')}, 'answered_at', {_ts('t.answered_at')},
-      'ended_at', {_ts('t.ended_at')},
+      'sip_code_source', t.sip_code_source, 'created_at', {ts_sql('t.created_at')},
+      'ringing_at', {ts_sql('t.ringing_at')}, 'answered_at', {ts_sql('t.answered_at')},
+      'ended_at', {ts_sql('t.ended_at')},
       'duration_us', CASE WHEN t.answered_at IS NOT NULL AND t.ended_at IS NOT NULL
                           THEN (extract(epoch FROM t.ended_at - t.answered_at) * 1000000)::bigint END,
       'recording', t.recording_path, 'worker', t.worker, 'sip_call_id', t.sip_call_id,
       'wrapup', (SELECT json_build_object(
                    'id', w.id, 'outcome', w.outcome, 'escalation', w.escalation, 'agreement_id', w.agreement_id,
-                   'callback_id', w.callback_id, 'agent', w.agent, 'created_at', {_ts('w.created_at')})
+                   'callback_id', w.callback_id, 'agent', w.agent, 'created_at', {ts_sql('w.created_at')})
                  FROM wrapups w WHERE w.attempt_id = t.id ORDER BY w.id DESC LIMIT 1)) ORDER BY t.id DESC)
     FROM (SELECT * FROM attempts WHERE debtor_ref = d.ref ORDER BY id DESC LIMIT {ATTEMPTS_SHOWN}) t), '[]'::json),
   'notes', coalesce((
     SELECT json_agg(json_build_object(
-      'id', n.id, 'text', n.text, 'author', n.author, 'created_at', {_ts('n.created_at')},
+      'id', n.id, 'text', n.text, 'author', n.author, 'created_at', {ts_sql('n.created_at')},
       'attempt_id', n.attempt_id) ORDER BY n.id DESC)
     FROM notes n WHERE n.debtor_id = d.id), '[]'::json)
-)::text
+)
 FROM d, facts, broken
-"""
+"""  # the dossier of :ref as one json value (no row for an unknown reference)
 
-STATEMENT = text(_SQL)
+STATEMENT = text(f"SELECT ({DOSSIER_JSON})::text")
 
 
 def supported(session: Session) -> bool:
@@ -159,7 +160,11 @@ def finish(raw: str | None, ref: str) -> dict[str, Any]:
     """The dossier from the statement's JSON text (None: no such debtor)."""
     if raw is None:
         raise UnknownDebtor(ref)
-    dossier: dict[str, Any] = json.loads(raw)
+    return shaped(json.loads(raw))
+
+
+def shaped(dossier: dict[str, Any]) -> dict[str, Any]:
+    """The statement's parsed dossier made equal to `build_dossier`'s (the attempts' durations)."""
     for attempt in dossier["attempts"]:
         # Attempt.duration_s is round(timedelta.total_seconds(), 1) on a float: do the same arithmetic here.
         micros = attempt.pop("duration_us")

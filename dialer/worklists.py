@@ -69,13 +69,16 @@ def search(session: Session, query: str, *, today: date, min_amount: Decimal, li
     return result
 
 
+AGENDA_LIMIT = 20  # call-backs and tasks each, on a debtor's agenda
+
+
 def agenda(session: Session, debtor_id: int) -> dict[str, list[dict[str, Any]]]:
     """Pending call-backs and open tasks of one debtor."""
     callbacks = session.scalars(select(Callback).where(Callback.debtor_id == debtor_id,
                                                        Callback.status.in_(("pending", "claimed")))
-                                .order_by(Callback.due_at).limit(20))
+                                .order_by(Callback.due_at, Callback.id).limit(AGENDA_LIMIT))
     tasks = session.scalars(select(Task).where(Task.debtor_id == debtor_id, Task.status == "open")
-                            .order_by(Task.id.desc()).limit(20))
+                            .order_by(Task.id.desc()).limit(AGENDA_LIMIT))
     return {
         "callbacks": [{"id": c.id, "kind": c.kind, "due_at": c.due_at.isoformat(), "agent": c.agent, "note": c.note}
                       for c in callbacks],

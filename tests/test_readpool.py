@@ -27,11 +27,12 @@ async def test_a_read_is_prepared_once_with_a_generic_plan(postgres_server: str)
     pool = ReadPool(engine, size=1)
     await pool.open()
     try:
-        [[(mode,)], [(answer,)]] = await pool.rows([("SHOW plan_cache_mode", None), ("SELECT %s::int + 1", (41,))])
+        mode = await pool.value("SHOW plan_cache_mode", None)
+        answer = await pool.value("SELECT %s::int + 1", (41,))
         for _ in range(3):
-            assert await pool.rows([("SELECT %s::int + 1", (1,))]) == [[(2,)]]
-        [[(prepared,)]] = await pool.rows([("SELECT count(*) FROM pg_prepared_statements "
-                                            "WHERE statement LIKE 'SELECT $1::int + 1%%'", None)])
+            assert await pool.value("SELECT %s::int + 1", (1,)) == 2
+        prepared = await pool.value("SELECT count(*) FROM pg_prepared_statements "
+                                    "WHERE statement LIKE 'SELECT $1::int + 1%%'", None)
     finally:
         await pool.close()
         engine.dispose()
@@ -45,7 +46,7 @@ async def test_a_read_survives_the_server_dropping_its_connection(postgres_serve
     pool = ReadPool(engine, size=1)
     await pool.open()
     try:
-        [[(pid,)]] = await pool.rows([("SELECT pg_backend_pid()", None)])
+        pid = await pool.value("SELECT pg_backend_pid()", None)
         with _admin(postgres_server) as admin:
             assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
             deadline = time.monotonic() + 30  # termination is asynchronous: wait until the backend is gone
@@ -53,7 +54,7 @@ async def test_a_read_survives_the_server_dropping_its_connection(postgres_serve
                                          (pid,)).fetchone()) != (0,) and time.monotonic() < deadline:
                 time.sleep(0.01)
         with caplog.at_level(logging.WARNING, logger="web.readpool"):
-            [[(again,)]] = await pool.rows([("SELECT pg_backend_pid()", None)])
+            again = await pool.value("SELECT pg_backend_pid()", None)
     finally:
         await pool.close()
         engine.dispose()

@@ -3,6 +3,7 @@ static URLs, and the agent screen's reads."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,10 @@ from zoneinfo import ZoneInfo
 
 from dialer.callbacks import Callback
 from dialer.database import make_engine, session_factory, upgrade
+from dialer.dossier import UnknownDebtor, build_dossier
+from dialer.dossiersql import dossier_params
 from dialer.parties import Debtor
+from dialer.screensql import finish_screen
 from dialer.tasks import Task
 from dialer.worklists import agenda
 from tests.webfixtures import *  # noqa: F401,F403
@@ -27,7 +31,7 @@ from tests.webfixtures import MakeClient, login, seeded, web_config
 from web import i18n, render
 from web.pretranslate import TranslatedEnvironment
 from web.readpool import ReadPool
-from web.screenreads import agenda_of, agenda_statements
+from web.screenreads import SCREEN_SQL
 
 CATALOG = {"Hello": "Hallo", "100%% sure": "100%% zeker", "Hi %(name)s": "Dag %(name)s", "a & b": "a & b",
            "broken %(x)s": "kapot %(x)s", "owner": "eigenaar"}
@@ -119,8 +123,8 @@ def test_static_urls_are_versioned_as_aiohttp_does_and_follow_a_changed_file(tmp
     assert urls("missing.css") == aiohttp_url("missing.css")
 
 
-async def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) -> None:
-    # PostgreSQL only: on SQLite the screen reads the agenda through worklists.agenda itself.
+async def test_the_screens_one_statement_equals_build_dossier_and_worklists_agenda(postgres_server: str) -> None:
+    # PostgreSQL only: on SQLite the screen reads through build_dossier and worklists.agenda themselves.
     engine = make_engine(postgres_server)
     upgrade(engine)
     seeded(engine)
@@ -129,23 +133,25 @@ async def test_the_screens_agenda_equals_worklists_agenda(postgres_server: str) 
         debtor = session.scalars(select(Debtor).order_by(Debtor.id)).first()
         assert debtor is not None
         debtor_id, ref = debtor.id, debtor.ref
-        for hours, status in ((5, "pending"), (1, "claimed"), (3, "done"), (2, "pending")):
+        for hours, status in ((5, "pending"), (1, "claimed"), (3, "done"), (2, "pending"), (2, "pending")):
             session.add(Callback(debtor_id=debtor_id, kind="appointment", due_at=now + timedelta(hours=hours),
                                  agent="demo", note=f"{status} at +{hours} h", status=status, created_at=now))
         session.add(Task(kind="written_reminder", status="open", debtor_id=debtor_id, role="supervisor",
                          title="Send a reminder", detail="twice", created_at=now, created_by="demo"))
         session.add(Task(kind="check_payment", status="done", debtor_id=debtor_id, title="Done", created_at=now))
     with session_factory(engine)() as session:
-        expected = agenda(session, debtor_id)
+        expected = agenda(session, debtor_id), build_dossier(session, ref, now.date())
     pool = ReadPool(engine)
     await pool.open()
     try:
-        callbacks, tasks = await pool.rows(agenda_statements(ref))
+        found = finish_screen(await pool.value(SCREEN_SQL, dossier_params(ref, now.date())), ref)
+        with pytest.raises(UnknownDebtor):
+            finish_screen(await pool.value(SCREEN_SQL, dossier_params("NO-SUCH-REF", now.date())), "NO-SUCH-REF")
     finally:
         await pool.close()
         engine.dispose()
-    assert agenda_of(callbacks, tasks) == expected
-    assert len(expected["callbacks"]) == 3 and len(expected["tasks"]) == 1
+    assert (found[1], json.loads(json.dumps(found[0]))) == (expected[0], json.loads(json.dumps(expected[1])))
+    assert len(expected[0]["callbacks"]) == 4 and len(expected[0]["tasks"]) == 1
 
 
 def _without_clock(html: str) -> str:

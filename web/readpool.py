@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -39,21 +38,18 @@ class ReadPool:
         """Close every connection."""
         await self.pool.close()
 
-    async def rows(self, statements: Sequence[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
-        """Run `statements` (SQL, parameters) on one connection; each one's rows, in order."""
+    async def value(self, sql: str, params: Any) -> Any:
+        """The first column of the first row `sql` returns (None without a row)."""
         try:
-            return await self._rows(statements)
+            return await self._value(sql, params)
         except PoolTimeout:
             raise  # no connection within the timeout: the server is down or overloaded, asking again won't help
         except psycopg.OperationalError as exc:
             log.warning("screen read failed (%s); trying once more on another connection", exc)
             await self.pool.check()  # drop every idle connection the server has closed
-            return await self._rows(statements)
+            return await self._value(sql, params)
 
-    async def _rows(self, statements: Sequence[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
+    async def _value(self, sql: str, params: Any) -> Any:
         async with self.pool.connection() as conn:
-            if len(statements) == 1:
-                return [await (await conn.execute(*statements[0])).fetchall()]
-            async with conn.pipeline():  # all statements in one round trip
-                cursors = [await conn.execute(sql, params) for sql, params in statements]
-                return [await cursor.fetchall() for cursor in cursors]
+            row = await (await conn.execute(sql, params)).fetchone()
+            return None if row is None else row[0]
