@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,7 +71,7 @@ def parse_guide(data: dict[str, Any], language: str, source: str = "<guide>") ->
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path, language: str, mtime: float) -> CallGuide:
+def _load(path: Path, language: str, mtime_ns: int, size: int) -> CallGuide:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -83,8 +84,12 @@ def load_guide(language: str, directory: str | Path = DEFAULT_DIRECTORY) -> Call
     folder = Path(directory)
     for lang in (language, "en", "nl"):
         path = folder / f"{lang}.toml"
-        if lang in LANGUAGES and path.is_file():
-            return _load(path.resolve(), lang, path.stat().st_mtime)
+        try:
+            info = path.stat()  # one system call per page: the agent screen asks for the guide on every load
+        except OSError:
+            continue
+        if lang in LANGUAGES and stat.S_ISREG(info.st_mode):
+            return _load(path, lang, info.st_mtime_ns, info.st_size)
     raise CallGuideError(f"no call guide in {folder} (expected nl.toml or en.toml)")
 
 

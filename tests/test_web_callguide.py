@@ -44,6 +44,15 @@ def test_a_broken_guide_file_says_what_is_missing(tmp_path: Path) -> None:
         load_guide("nl", tmp_path)
 
 
+def test_an_edited_guide_is_read_again_and_a_missing_language_falls_back_to_english(tmp_path: Path) -> None:
+    (tmp_path / "en.toml").write_text('title = "Guide"\n[[steps]]\nkey = "a"\ntitle = "A"\nsay = "Hello"\n')
+    assert (load_guide("nl", tmp_path).language, load_guide("nl", tmp_path).steps[0].say) == ("en", "Hello")
+    (tmp_path / "en.toml").write_text('title = "Guide"\n[[steps]]\nkey = "a"\ntitle = "A"\nsay = "Good morning"\n')
+    assert load_guide("en", tmp_path).steps[0].say == "Good morning"  # a changed size is a changed file
+    (tmp_path / "nl.toml").mkdir()  # not a file: still English
+    assert load_guide("nl", tmp_path).language == "en"
+
+
 def test_debtors_that_must_not_be_phoned() -> None:
     assert dial_blocker({"do_not_call": False, "written_only": False, "insolvent": False}) is None
     assert dial_blocker({"do_not_call": False, "written_only": True, "insolvent": False}) == "written_only"
