@@ -41,12 +41,20 @@ def days_overdue(invoice: Invoice, today: date) -> int:
     return (today - invoice.due_date).days
 
 
-def paid_late(invoice: Invoice, payments: list[Payment], today: date) -> bool:
-    """True if the invoice is open past its due date or its last payment came after it."""
+def paid_late(invoice: Invoice, last_payment: date | None, today: date) -> bool:
+    """True if the invoice is open past its due date or its last payment (`last_payment`) came after it."""
     if days_overdue(invoice, today) > 0:
         return True
-    dates = [p.date for p in payments if p.invoice_id == invoice.id]
-    return bool(dates) and max(dates) > invoice.due_date
+    return last_payment is not None and last_payment > invoice.due_date
+
+
+def last_payments(payments: list[Payment]) -> dict[int, date]:
+    """The date of the last payment on each invoice, by invoice id (one pass: big customers have thousands)."""
+    last: dict[int, date] = {}
+    for p in payments:
+        if p.invoice_id is not None and (p.invoice_id not in last or p.date > last[p.invoice_id]):
+            last[p.invoice_id] = p.date
+    return last
 
 
 def customer_type(debtor: Debtor, today: date) -> str:
@@ -104,7 +112,8 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
     number_of = {inv.id: inv.number for inv in invoices}
     disputed = {inv.id for c in complaints if c.status == "open" for inv in c.invoices}
     window_start = today - timedelta(days=LATE_WINDOW_DAYS)
-    late = [inv for inv in invoices if inv.due_date >= window_start and paid_late(inv, payments, today)]
+    last_paid = last_payments(payments)
+    late = [inv for inv in invoices if inv.due_date >= window_start and paid_late(inv, last_paid.get(inv.id), today)]
     broken = sum(1 for a in agreements if a.status == "broken")
     open_invoices = [inv for inv in invoices if inv.open_amount > 0]
     total_open = sum((inv.open_amount for inv in open_invoices), Decimal("0.00"))
