@@ -104,3 +104,21 @@ def test_the_summary_for_people_and_an_unknown_reference(workdir: Path) -> None:
     proc = run_cli("--config", "belblok.toml", "dossier", "D-404", "--json", cwd=workdir)
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == "belblok: error: no debtor with reference 'D-404'\n"
+
+
+def test_an_invoices_last_payment_is_the_latest_of_its_own_payments() -> None:
+    from decimal import Decimal
+
+    from dialer.dossier import last_payments, paid_late
+    from dialer.ledger import Invoice, Payment
+
+    def pay(invoice_id: int | None, day: date) -> Payment:
+        return Payment(invoice_id=invoice_id, date=day, amount=Decimal("1.00"))
+
+    found = last_payments([pay(1, date(2026, 3, 9)), pay(2, date(2026, 1, 5)), pay(1, date(2026, 4, 1)),
+                           pay(None, date(2026, 5, 1)), pay(1, date(2026, 3, 30))])
+    assert found == {1: date(2026, 4, 1), 2: date(2026, 1, 5)}
+    invoice = Invoice(id=1, due_date=date(2026, 3, 31), open_amount=Decimal("0.00"))
+    today = date(2026, 6, 1)
+    assert paid_late(invoice, found.get(1), today)  # its last payment came a day after the due date
+    assert not paid_late(invoice, date(2026, 3, 31), today) and not paid_late(invoice, None, today)
