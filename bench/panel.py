@@ -48,14 +48,28 @@ def _config(db_url: str):  # noqa: ANN202
                  '[web]\nsecure_cookies = false\n')
 
 
-def serve(kind: str, port: int, db_url: str) -> None:
-    """Run one server until SIGINT."""
+def serve(kind: str, port: int, db_url: str, sweep_every: float | None = None) -> None:
+    """Run one server until SIGINT; `sweep_every`: the app's promise sweep every so many seconds, not hourly."""
     from aiohttp import web
 
     if kind == "app":
+        from dialer.heap import freeze_start_up
         from web.app import create_app
 
+        if sweep_every:
+            from apscheduler.triggers.interval import IntervalTrigger
+
+            import dialer.scheduler
+
+            # The hourly trigger swapped for a short interval: the agents' load then meets several sweeps.
+            dialer.scheduler.CronTrigger = lambda **_: IntervalTrigger(seconds=sweep_every)  # type: ignore[misc]
+
         app = create_app(_config(db_url), config_dir=ROOT / "config")
+
+        async def started(app: web.Application) -> None:
+            freeze_start_up()  # as `belblok serve` does once the app has started
+
+        app.on_startup.append(started)
     elif kind == "bare":
         body = json.dumps({"debtor": {"ref": "B0000001", "name": "Bedrijf 1 B.V."}, "invoices": []}).encode()
 
@@ -155,7 +169,8 @@ def _measure(args: argparse.Namespace, kind: str, refs: int,
     from softphone.processes import free_port
 
     port = free_port("tcp")
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", args.db],
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", args.db,
+                             "--sweep-every", str(args.sweep_every or 0)],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     base = f"http://127.0.0.1:{port}"
     closed = loadgen.wrk if args.client == "wrk" else loadgen.python_closed_loop
@@ -181,7 +196,8 @@ def _measure(args: argparse.Namespace, kind: str, refs: int,
                 server_ms = (process_cpu(proc.pid) - cpu) * 1000 / max(1, result.requests)
                 pg_ms = spent(pg, postgres_cpu(args.db)) * 1000 / max(1, result.requests)
                 busy2, total2 = machine_busy()
-                note = " (overlapped the hourly promise sweep)" if _sweep_overlaps(since, time.time()) else ""
+                note = " (overlapped the hourly promise sweep)" if not args.sweep_every and _sweep_overlaps(since, time.time()) \
+                    else f" (promise sweep every {args.sweep_every:g} s)" if args.sweep_every else ""
                 found.append((label, load_label + note, result, server_ms, pg_ms,
                               (busy2 - busy) / max(1e-9, total2 - total)))
                 print(f"{label}, {load_label}{note}: {result.requests} requests, {result.failures} failed, "
@@ -288,11 +304,13 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", metavar="WORD",
                         help="only the targets whose path contains WORD (e.g. api dossiers), with the bare baseline")
     parser.add_argument("--explain", metavar="REF", help="EXPLAIN ANALYZE the agent screen's queries for one debtor")
+    parser.add_argument("--sweep-every", type=float, metavar="SECONDS",
+                        help="run the panel's promise sweep every so many seconds instead of hourly at xx:05")
     parser.add_argument("--serve", choices=("app", "bare", "psycopg"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.db)
+        serve(args.serve, args.port, args.db, args.sweep_every)
         return 0
     if args.explain:
         explain(args.db, args.explain)

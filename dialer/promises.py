@@ -118,6 +118,7 @@ def sweep(session: Session, today: date, cfg: Config, *, now: datetime,
     stmt = select(Agreement).options(selectinload(Agreement.instalments)).where(*conditions)
     agreements = list(session.scalars(stmt.order_by(Agreement.debtor_id, Agreement.id)))
     payments: dict[int, list[Paid]] = {a.debtor_id: [] for a in agreements}
+    calls: dict[int, list[Callback]] = {a.id: [] for a in agreements}
     if agreements:
         # The same selection as a subquery, not a list of ids: any number of promises in one statement.
         promised = select(Agreement.debtor_id).where(*conditions)
@@ -125,9 +126,15 @@ def sweep(session: Session, today: date, cfg: Config, *, now: datetime,
                 select(Payment.debtor_id, Payment.date, Payment.amount, Payment.invoice_id)
                 .where(Payment.debtor_id.in_(promised))):
             payments[debtor_id].append(Paid(on, amount, invoice_id))
+        # Every promise's follow-up calls in one statement too: one query per promise was 80 % of a sweep of
+        # 20,000 open promises (bench/RESULTS.md, call-back scheduling).
+        for call in session.scalars(select(Callback).where(
+                Callback.kind == "follow_up", Callback.agreement_id.in_(select(Agreement.id).where(*conditions)))
+                .order_by(Callback.id)):
+            calls[call.agreement_id].append(call)  # type: ignore[index]
     changed = []
     for agreement in agreements:
-        if _settle(session, agreement, payments[agreement.debtor_id], today, cfg, now):
+        if _settle(session, agreement, payments[agreement.debtor_id], calls[agreement.id], today, cfg, now):
             changed.append(agreement.id)
     session.flush()
     return changed
@@ -143,15 +150,16 @@ def settle_due_follow_ups(session: Session, now: datetime, cfg: Config) -> list[
     return sweep(session, local_day(now, ZoneInfo(cfg.team.timezone)), cfg, now=now, debtor_ids=debtors)
 
 
-def _settle(session: Session, agreement: Agreement, paid: list[Paid], today: date, cfg: Config,
-            now: datetime) -> bool:
+def _settle(session: Session, agreement: Agreement, paid: list[Paid], calls: list[Callback], today: date,
+            cfg: Config, now: datetime) -> bool:
+    """Judge one promise and bring its follow-up calls and escalation in line; `calls` are its follow-up calls."""
     tz = ZoneInfo(cfg.team.timezone)
     waits_until = None
     if agreement.conditional_on_complaint_id is not None:
         complaint = session.get(Complaint, agreement.conditional_on_complaint_id)
         if complaint is not None and complaint.status != "resolved":
             # Conditional on a complaint: nothing is due while it is open (handbook §6.7.3).
-            return _cancel_calls(session, agreement, WAITING) > 0
+            return _cancel_calls(calls, WAITING) > 0
         if complaint is not None:
             waits_until = complaint.resolved_on
     judged = verdict(terms(agreement), paid, made_on=local_day(agreement.created_at, tz),
@@ -159,7 +167,7 @@ def _settle(session: Session, agreement: Agreement, paid: list[Paid], today: dat
     before = agreement.status
     if judged.status == "kept":
         agreement.status = "kept"
-        _cancel_calls(session, agreement, "promise kept")
+        _cancel_calls(calls, "promise kept")
         for task in session.scalars(select(Task).where(Task.agreement_id == agreement.id, Task.kind == "escalation",
                                                        Task.status == "open", Task.decision.is_(None))):
             task.status, task.detail = "cancelled", (task.detail or "") + "\npaid in time after all"
@@ -167,7 +175,7 @@ def _settle(session: Session, agreement: Agreement, paid: list[Paid], today: dat
     if before == "broken":
         return False  # followed up already; only a late-entered payment changes it
     assert judged.due is not None
-    _ensure_follow_up(session, agreement, judged.due, cfg, now)
+    _ensure_follow_up(session, agreement, calls, judged.due, cfg, now)
     if judged.status == "broken":
         agreement.status = "broken"
         _escalate_if_repeated(session, agreement, now)
@@ -180,9 +188,9 @@ def _calls(session: Session, agreement: Agreement) -> list[Callback]:
                                                        Callback.kind == "follow_up")))
 
 
-def _cancel_calls(session: Session, agreement: Agreement, why: str) -> int:
+def _cancel_calls(calls: list[Callback], why: str) -> int:
     count = 0
-    for call in _calls(session, agreement):
+    for call in calls:
         if call.status in OPEN_CALLS:
             call.status, call.done_at = "cancelled", None
             call.note = f"{call.note}; {why}" if call.note else why
@@ -190,11 +198,11 @@ def _cancel_calls(session: Session, agreement: Agreement, why: str) -> int:
     return count
 
 
-def _ensure_follow_up(session: Session, agreement: Agreement, due: date, cfg: Config, now: datetime) -> None:
+def _ensure_follow_up(session: Session, agreement: Agreement, calls: list[Callback], due: date, cfg: Config,
+                      now: datetime) -> None:
     """One live follow-up on the first business day after `due` (a pending one is moved there, keeping its hour)."""
     tz = ZoneInfo(cfg.team.timezone)
     target = first_business_day_after(due, cfg.team.country)
-    calls = _calls(session, agreement)
     live = [c for c in calls if c.status != "cancelled"]
     waiting = [c for c in calls if c.status == "cancelled" and WAITING in (c.note or "")]
     if not live and waiting:  # the complaint is resolved: the follow-up it held back comes back

@@ -33,6 +33,7 @@ from .config import Config
 from .presence import BEAT, Presence, default_node
 from .events import EventHub
 from .firing import Alert, Fired
+from .heap import collector_paused
 from .mailer import Mailer, build_message
 from .schedulerules import CallbackState, Step, local_day, return_deadline, steps_for
 
@@ -238,7 +239,8 @@ class CallbackScheduler:
         day = today or local_day(now, self.zone)
 
         def run() -> list[int]:
-            with self.sessions.begin() as session:
+            # Its tens of thousands of ORM objects live until the commit: collecting meanwhile only stops the loop.
+            with collector_paused(), self.sessions.begin() as session:
                 return promises.sweep(session, day, self.cfg, now=now)
 
         return await asyncio.to_thread(run)

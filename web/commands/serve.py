@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from dialer.clock import utcnow
 from dialer.config import Config, resolve_path
 from dialer.database import make_engine, session_factory, upgrade
+from dialer.heap import freeze_start_up
 from dialer.commands.common import sessions_for
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -82,6 +83,7 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
         app = create_app(cfg, outbox_dir=outbox, trunk_for=trunk_for, config_dir=directory, demo=network)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
+        freeze_start_up()  # timers, templates and catalogs live as long as the process: no full collection walks them
         try:
             site = web.TCPSite(runner, host, port)
             await site.start()
