@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from dialer.dossier import UnknownDebtor
+from dialer.heap import collector_paused
 from dialer.mailer import read_outbox
 from dialer.worklists import recent_emails, search
 
@@ -107,7 +108,8 @@ async def import_csv(request: web.Request) -> web.Response:
     region, day = request.app[CONFIG].numbers.default_region, today(request)
 
     def work(session: Any) -> Any:
-        return run_import(session, kind, data, mapping=mapping, region=region, today=day)
+        with collector_paused():  # a big file's rows live until the commit: no full collection stalling the loop
+            return run_import(session, kind, data, mapping=mapping, region=region, today=day)
 
     try:
         result = await db.run(request, work)
