@@ -127,7 +127,7 @@ def sweep(session: Session, today: date, cfg: Config, *, now: datetime,
                 .where(Payment.debtor_id.in_(promised))):
             payments[debtor_id].append(Paid(on, amount, invoice_id))
         # Every promise's follow-up calls in one statement too: one query per promise was 80 % of a sweep of
-        # 20,000 open promises (bench/RESULTS.md, call-back scheduling).
+        # 20,000 open promises (bench/RESULTS.md, "Promise sweep").
         for call in session.scalars(select(Callback).where(
                 Callback.kind == "follow_up", Callback.agreement_id.in_(select(Agreement.id).where(*conditions)))
                 .order_by(Callback.id)):

@@ -1,7 +1,7 @@
 """The agent screen's read on PostgreSQL as one statement: the dossier and the debtor's agenda in one JSON value.
 
 Each statement costs the panel ~0.1 ms of CPU in the driver on top of its rows, whether sent one by one or in a
-pipeline (bench/RESULTS.md, Panel): the screen asks for everything in one. It must stay equal to
+pipeline (docs/performance.md, item 6): the screen asks for everything in one. It must stay equal to
 `build_dossier` and `worklists.agenda` (tests/test_web_render.py and tests/test_web_api.py compare them).
 """
 
