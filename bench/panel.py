@@ -253,12 +253,13 @@ def run(args: argparse.Namespace) -> int:
 
 def explain(db_url: str, ref: str) -> None:
     """EXPLAIN ANALYZE every query the agent screen (the credential lookups, the dossier with its agenda) runs."""
+    import psycopg
     from sqlalchemy import event
 
     from dialer.database import make_engine, session_factory
     from dialer.dossiersql import dossier_params
     from dialer.users import session_login, token_user
-    from web.screenreads import SCREEN_SQL
+    from web.screenreads import SCREEN
 
     engine = make_engine(db_url)
     captured: list[tuple[str, object]] = []
@@ -273,13 +274,14 @@ def explain(db_url: str, ref: str) -> None:
         token_user(session, "bench-explain", now=now)
         session_login(session, "bench-explain", now=now)
         session.rollback()
-    captured.append((SCREEN_SQL, dossier_params(ref, now.date())))
+    captured.append((SCREEN.sql, SCREEN.args(dossier_params(ref, now.date()))))
     event.remove(engine, "before_cursor_execute", capture)
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         for statement, parameters in captured:
-            cur = raw.cursor()
+            # The screen's statement is in PostgreSQL's own form ($1 …), as the read pool sends it (raw cursor).
+            cur = psycopg.RawCursor(raw) if isinstance(parameters, tuple) else raw.cursor()
             cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + statement, parameters)  # type: ignore[arg-type]
             print(" ".join(statement.split())[:160])
             for (line,) in cur.fetchall():

@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,22 +25,27 @@ from cpuuse import process_cpu  # noqa: E402  (bench/ is on sys.path as the scri
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/belblok_bench"
 
 
-def measure(db_url: str, sql: str, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
-    """(PostgreSQL CPU, client CPU, wall) in ms per execution of `sql` under plan_cache_mode `mode`."""
+def measure(db_url: str, statement: Any, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
+    """(PostgreSQL CPU, client CPU, wall) in ms per execution of `statement` under plan_cache_mode `mode`."""
     import psycopg
 
     from dialer.dossiersql import dossier_params
 
     day = date.today()
-    with psycopg.connect(db_url, autocommit=True, prepare_threshold=0,
-                         options=f"-c plan_cache_mode={mode}") as conn:
+    with psycopg.connect(db_url, autocommit=True, prepare_threshold=0, cursor_factory=psycopg.RawCursor,
+                         options=f"-c plan_cache_mode={mode}") as conn:  # as the read pool sends it
         pid = conn.info.backend_pid
         pick = random.Random(7)
+
+        def read() -> None:
+            ref = f"B{pick.randint(1, debtors):07d}"
+            conn.execute(statement.sql, statement.args(dossier_params(ref, day))).fetchone()
+
         for _ in range(200):
-            conn.execute(sql, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+            read()
         backend, client, wall = process_cpu(pid), time.process_time(), time.perf_counter()
         for _ in range(count):
-            conn.execute(sql, dossier_params(f"B{pick.randint(1, debtors):07d}", day)).fetchone()
+            read()
         return ((process_cpu(pid) - backend) * 1000 / count, (time.process_time() - client) * 1000 / count,
                 (time.perf_counter() - wall) * 1000 / count)
 
@@ -54,13 +60,13 @@ def main() -> int:
 
     with psycopg.connect(args.db) as conn:
         debtors = int(conn.execute("SELECT max(id) FROM debtors").fetchone()[0])  # type: ignore[index]
-    from web.screenreads import DOSSIER_SQL, SCREEN_SQL
+    from web.screenreads import DOSSIER, SCREEN
 
     print("| statement | plan_cache_mode | PostgreSQL CPU ms/read | client CPU ms/read | wall ms/read |")
     print("|---|---|---:|---:|---:|")
-    for label, sql in (("dossier (API)", DOSSIER_SQL), ("screen (page)", SCREEN_SQL)):
+    for label, statement in (("dossier (API)", DOSSIER), ("screen (page)", SCREEN)):
         for mode in ("auto", "force_generic_plan", "force_custom_plan"):
-            backend, client, wall = measure(args.db, sql, mode, args.count, debtors)
+            backend, client, wall = measure(args.db, statement, mode, args.count, debtors)
             print(f"| {label} | {mode} | {backend:.2f} | {client:.2f} | {wall:.2f} |", flush=True)
     return 0
 

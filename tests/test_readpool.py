@@ -7,10 +7,11 @@ import time
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dialer.database import make_engine
-from web.readpool import ReadPool
+from web.readpool import ReadPool, Statement
 
 pytestmark = pytest.mark.postgres
 
@@ -27,12 +28,12 @@ async def test_a_read_is_prepared_once_with_a_generic_plan(postgres_server: str)
     pool = ReadPool(engine, size=1)
     await pool.open()
     try:
-        mode = await pool.value("SHOW plan_cache_mode", None)
-        answer = await pool.value("SELECT %s::int + 1", (41,))
+        mode = await pool.value("SHOW plan_cache_mode")
+        answer = await pool.value("SELECT $1::int + 1", (41,))
         for _ in range(3):
-            assert await pool.value("SELECT %s::int + 1", (1,)) == 2
+            assert await pool.value("SELECT $1::int + 1", (1,)) == 2
         prepared = await pool.value("SELECT count(*) FROM pg_prepared_statements "
-                                    "WHERE statement LIKE 'SELECT $1::int + 1%%'", None)
+                                    "WHERE statement LIKE 'SELECT $1::int + 1%'")
     finally:
         await pool.close()
         engine.dispose()
@@ -46,7 +47,7 @@ async def test_a_read_survives_the_server_dropping_its_connection(postgres_serve
     pool = ReadPool(engine, size=1)
     await pool.open()
     try:
-        pid = await pool.value("SELECT pg_backend_pid()", None)
+        pid = await pool.value("SELECT pg_backend_pid()")
         with _admin(postgres_server) as admin:
             assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
             deadline = time.monotonic() + 30  # termination is asynchronous: wait until the backend is gone
@@ -54,10 +55,25 @@ async def test_a_read_survives_the_server_dropping_its_connection(postgres_serve
                                          (pid,)).fetchone()) != (0,) and time.monotonic() < deadline:
                 time.sleep(0.01)
         with caplog.at_level(logging.WARNING, logger="web.readpool"):
-            again = await pool.value("SELECT pg_backend_pid()", None)
+            again = await pool.value("SELECT pg_backend_pid()")
     finally:
         await pool.close()
         engine.dispose()
     assert gone == (0,)
     assert again != pid
     assert "trying once more" in caplog.text
+
+
+async def test_a_statement_is_sent_in_postgresqls_own_form(postgres_server: str) -> None:
+    statement = Statement.of(text("SELECT CAST(:b AS int) * 100 + CAST(:a AS int) * 10 + CAST(:b AS int)"))
+    engine = make_engine(postgres_server)
+    pool = ReadPool(engine, size=1)
+    await pool.open()
+    try:
+        found = await pool.value(statement.sql, statement.args({"a": 2, "b": 3, "unused": 9}))
+    finally:
+        await pool.close()
+        engine.dispose()
+    assert statement.names == ("b", "a")  # each parameter once, in the order of its first use
+    assert "$1" in statement.sql and "$2" in statement.sql and ":b" not in statement.sql
+    assert found == 323

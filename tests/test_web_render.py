@@ -31,7 +31,7 @@ from tests.webfixtures import MakeClient, login, seeded, web_config
 from web import i18n, render
 from web.pretranslate import TranslatedEnvironment
 from web.readpool import ReadPool
-from web.screenreads import SCREEN_SQL
+from web.screenreads import SCREEN
 
 CATALOG = {"Hello": "Hallo", "100%% sure": "100%% zeker", "Hi %(name)s": "Dag %(name)s", "a & b": "a & b",
            "broken %(x)s": "kapot %(x)s", "owner": "eigenaar"}
@@ -144,9 +144,10 @@ async def test_the_screens_one_statement_equals_build_dossier_and_worklists_agen
     pool = ReadPool(engine)
     await pool.open()
     try:
-        found = finish_screen(await pool.value(SCREEN_SQL, dossier_params(ref, now.date())), ref)
+        found = finish_screen(await pool.value(SCREEN.sql, SCREEN.args(dossier_params(ref, now.date()))), ref)
         with pytest.raises(UnknownDebtor):
-            finish_screen(await pool.value(SCREEN_SQL, dossier_params("NO-SUCH-REF", now.date())), "NO-SUCH-REF")
+            finish_screen(await pool.value(SCREEN.sql, SCREEN.args(dossier_params("NO-SUCH-REF", now.date()))),
+                          "NO-SUCH-REF")
     finally:
         await pool.close()
         engine.dispose()

@@ -13,8 +13,6 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import TextClause
-from sqlalchemy.dialects import postgresql
 
 from dialer import dossiersql, screensql
 from dialer.dossiersql import dossier_params, finish, read_dossier
@@ -22,15 +20,10 @@ from dialer.screensql import Agenda, finish_screen
 from dialer.worklists import agenda
 
 from .keys import READ_POOL, READS
+from .readpool import Statement
 
-
-def _psycopg(statement: TextClause) -> str:
-    """The statement in psycopg's parameter style (:name → %(name)s)."""
-    return str(statement.compile(dialect=postgresql.psycopg.dialect()))
-
-
-DOSSIER_SQL = _psycopg(dossiersql.STATEMENT)
-SCREEN_SQL = _psycopg(screensql.STATEMENT)
+DOSSIER = Statement.of(dossiersql.STATEMENT)
+SCREEN = Statement.of(screensql.STATEMENT)
 
 
 def _orm_read(request: web.Request, ref: str, today: date,
@@ -45,7 +38,7 @@ async def dossier(request: web.Request, ref: str, today: date) -> dict[str, Any]
     """The dossier of `ref` (UnknownDebtor if there is none), exactly as `build_dossier` makes it."""
     if READ_POOL not in request.app:
         return (await asyncio.to_thread(_orm_read, request, ref, today, False))[0]
-    return finish(await request.app[READ_POOL].value(DOSSIER_SQL, dossier_params(ref, today)), ref)
+    return finish(await request.app[READ_POOL].value(DOSSIER.sql, DOSSIER.args(dossier_params(ref, today))), ref)
 
 
 async def screen(request: web.Request, ref: str, today: date) -> tuple[dict[str, Any], Agenda]:
@@ -54,4 +47,5 @@ async def screen(request: web.Request, ref: str, today: date) -> tuple[dict[str,
         found, plans = await asyncio.to_thread(_orm_read, request, ref, today, True)
         assert plans is not None
         return found, plans
-    return finish_screen(await request.app[READ_POOL].value(SCREEN_SQL, dossier_params(ref, today)), ref)
+    return finish_screen(await request.app[READ_POOL].value(SCREEN.sql, SCREEN.args(dossier_params(ref, today))),
+                         ref)
