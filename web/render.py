@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from . import i18n
+from . import escaping, i18n
 from .keys import CONFIG, CSRF, DEMO, USER
 from .pretranslate import TranslatedEnvironment
 
@@ -51,7 +51,11 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class PageEnvironment(TranslatedEnvironment):
-    """The pages' environment: pre-translated, and `debtor.name` on a dict without a failed attribute lookup."""
+    """The pages' environment: pre-translated, `debtor.name` on a dict without a failed attribute lookup, and
+    `{{ … }}` escaped without a `Markup` object per piece (web/escaping.py)."""
+
+    code_generator_class = escaping.PageCodeGenerator
+    html_text = staticmethod(escaping.text)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """What Jinja does (an attribute first, then the item), with the item first when no attribute can exist."""
