@@ -39,7 +39,7 @@ PLURALS = {("%(num)d call", "%(num)d calls"): ("%(num)d gesprek", "%(num)d gespr
 
 TEMPLATE = """{{ _("Hello") }}|{{ _("100%% sure") }}|{{ _("Hi %(name)s", name=who) }}|{{ _("a & b") }}|\
 {{ _(role) }}|{{ ngettext("%(num)d call", "%(num)d calls", n) }}|{{ {"k": _("Hello")}|tojson }}|\
-{% for r in [role] %}{% set x = 1 %}{{ _("Hello") }}{{ _(r) }}{% endfor %}|{{ gettext("Hello") }}|{{ _("unknown") }}"""
+{% for r in [role] %}{% set x = 1 %}{{ _("Hello") }}{{ _(r) }}{% endfor %}|{{ gettext("Hello") }}|{{ _("unknown") }}|{{ _(sure) }}|{{ _(amp) }}|{{ gettext(role) }}|{{ _(role) ~ "<" }}"""
 
 
 class Catalog:
@@ -63,9 +63,10 @@ def _both(source: str, autoescape: bool, **context: Any) -> tuple[str, str]:
 @pytest.mark.parametrize("autoescape", [True, False])
 @pytest.mark.parametrize("n", [1, 3])
 def test_translated_templates_render_as_the_i18n_extension_does(autoescape: bool, n: int) -> None:
-    plain, folded = _both(TEMPLATE, autoescape, who="<Anna & co>", role="owner", n=n)
+    plain, folded = _both(TEMPLATE, autoescape, who="<Anna & co>", role="owner", n=n, sure="100%% sure",
+                          amp="a & b")
     assert folded == plain
-    assert "Hallo|100% zeker|Dag " in folded
+    assert "Hallo|100% zeker|Dag " in folded and "|100% zeker|a & b|eigenaar|eigenaar" in folded
 
 
 def test_constant_texts_are_translated_when_compiled() -> None:
@@ -79,6 +80,13 @@ def test_a_placeholder_without_a_value_still_fails_when_rendered() -> None:
     template = env.from_string('{{ _("broken %(x)s") }}')  # compiles as before
     with pytest.raises(KeyError):
         template.render()
+    with pytest.raises(KeyError):  # the same text through a variable
+        env.from_string("{{ _(text) }}").render(text="broken %(x)s")
+
+
+def test_translations_of_variables_are_a_filter_not_a_call_through_the_context() -> None:
+    code = TranslatedEnvironment(Catalog(), autoescape=True).compile("{{ _(role) }}", raw=True)
+    assert "filters['translate']" in code and "context.call" not in code
 
 
 def test_dict_keys_named_like_dict_methods_still_resolve_to_the_method() -> None:

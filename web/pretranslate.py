@@ -6,7 +6,7 @@ of the page's rendering time. The catalogs are read once at start and never chan
 for one language `_("literal")` is the same text on every request: it is translated once, when the template
 is compiled. What the i18n extension would do at run time is kept exactly: the translation becomes `Markup`
 when autoescaping is on and is always %-formatted (with the keyword arguments, escaped, or with none).
-`_()` of a variable and `ngettext` still run per request, through functions that need no context copy.
+`_()` of a variable is translated per request by a filter, `ngettext` by a function that needs no context copy.
 The templates must not rebind `_` or `gettext` (none does): a call of those names is taken for the catalog.
 """
 
@@ -20,6 +20,7 @@ from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 GETTEXT_NAMES = ("_", "gettext")
+TRANSLATE = "translate"  # the filter `_(variable)` becomes
 
 
 class _Fold(NodeTransformer):
@@ -31,9 +32,15 @@ class _Fold(NodeTransformer):
     def visit_Call(self, node: nodes.Call) -> nodes.Node:  # noqa: N802 (Jinja's visitor naming)
         node = self.generic_visit(node)
         if not (isinstance(node.node, nodes.Name) and node.node.name in GETTEXT_NAMES and len(node.args) == 1
-                and isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str)
                 and node.dyn_args is None and node.dyn_kwargs is None):
             return node
+        if not (isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str)):
+            if node.kwargs:
+                return node
+            # `_(variable)`: translated per request, through a filter (called directly) instead of a call through
+            # the context (Jinja's Context.call and the extension's `Markup(text) % {}`): the same text.
+            return nodes.MarkSafeIfAutoescape(nodes.Filter(node.args[0], TRANSLATE, [], [], None, None,
+                                                           lineno=node.lineno), lineno=node.lineno)
         text = self.translations.gettext(node.args[0].value)
         if node.kwargs:
             values = nodes.Dict([nodes.Pair(nodes.Const(k.key), k.value, lineno=node.lineno) for k in node.kwargs],
@@ -63,6 +70,16 @@ def _callables(translations: Any) -> tuple[Any, Any]:
     return gettext, ngettext
 
 
+def _translate(translations: Any) -> Any:
+    """The filter `_(variable)` is compiled to: the translation, %-formatted without values as the extension does."""
+
+    def translate(message: str) -> str:
+        text = translations.gettext(message)
+        return text % {} if "%" in text else text  # "%%" → "%"; a placeholder fails here as it would there
+
+    return translate
+
+
 class TranslatedEnvironment(jinja2.Environment):
     """A Jinja environment for one language whose templates have their constant texts translated already."""
 
@@ -72,6 +89,7 @@ class TranslatedEnvironment(jinja2.Environment):
         self.translations = translations
         gettext, ngettext = _callables(translations)
         self.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
+        self.filters[TRANSLATE] = _translate(translations)
         self.newstyle_gettext = True  # type: ignore[attr-defined]  # as install_gettext_callables(newstyle=True)
 
     def compile(self, source: Any, name: str | None = None, filename: str | None = None,  # type: ignore[override]
