@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -76,3 +78,26 @@ def test_amounts_are_written_exactly_as_babel_writes_them() -> None:
                     assert i18n.money(value, currency) == format_currency(Decimal(value), currency, locale=where)
         finally:
             i18n.current_language.reset(token)
+
+
+def _script_data(page: str, element: str) -> dict:
+    found = re.search(rf'<script type="application/json" id="{element}">(.*?)</script>', page, re.S)
+    assert found, element
+    return json.loads(found.group(1))
+
+
+async def test_the_panel_script_gets_its_texts_in_the_pages_language(engine: Engine, db_url: str, tmp_path: Path,
+                                                                    make_client: MakeClient) -> None:
+    seeded(engine)
+    client = await make_client(web_config(db_url, tmp_path))
+    csrf = await login(client, "demo", "demo")
+    dutch = await (await client.get("/dossiers/D-1003")).text()
+    await client.post("/language", data={"language": "en", "csrf_token": csrf, "next": "/dossiers"},
+                      allow_redirects=False)
+    english = await (await client.get("/dossiers/D-1004")).text()
+    setup_nl, setup_en = _script_data(dutch, "panel-setup"), _script_data(english, "panel-setup")
+    assert (setup_nl["messages"]["answered"], setup_en["messages"]["answered"]) == ("Verbonden", "Connected")
+    assert setup_nl["room"] == setup_en["room"] and setup_nl["room"]["min_first_payment_pct"]
+    assert setup_nl["timezone"] == "Europe/Amsterdam"
+    assert (_script_data(dutch, "panel-data")["debtor_ref"], _script_data(english, "panel-data")["debtor_ref"]) \
+        == ("D-1003", "D-1004")

@@ -33,7 +33,7 @@ from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
 from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DEMO, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
-                   PLAYS, READ_POOL, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
+                   PANEL_SETUP, PLAYS, READ_POOL, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
 from .readpool import ReadPool
 from .recordingworker import recordings_context
 from .routes import setup_routes
@@ -150,6 +150,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
     app[ROOM] = load_room(config_dir / "negotiation.toml", min_amount=config.queue.min_amount)
     app[SOCKETS] = set()
     app[LOGINS] = {}
+    app[PANEL_SETUP] = {}
     app[PLAYS] = {}
     if demo is not None:
         app[DEMO] = demo

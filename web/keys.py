@@ -43,6 +43,7 @@ CONFIG_DIR = web.AppKey("config_dir", Path)
 OUTBOX_DIR = web.AppKey("outbox_dir", Path)
 SOCKETS = web.AppKey("sockets", set)
 PLAYS = web.AppKey("recording_plays", dict)  # (recording, user) → last logged playback (monotonic)
+PANEL_SETUP = web.AppKey("panel_setup", dict)  # language → the agent screen script's fixed data, as JSON
 LOGINS = web.AppKey("logins", dict)  # a short-lived cache of resolved credentials (web/auth.py)
 
 # Per request, set by the auth middleware.

@@ -20,7 +20,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENVIRONMENTS = {language: web.AppKey(f"jinja2_{language}", jinja2.Environment) for language in i18n.LANGUAGES}
 
 
-def _tojson_attr(value: Any) -> Markup:
+def script_json(value: Any) -> Markup:
+    """JSON safe inside a <script> element or an attribute (<, > and & as \\u escapes)."""
     return Markup(json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
                   .replace("&", "\\u0026"))
 
@@ -86,7 +87,7 @@ def setup(app: web.Application) -> None:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static"] = StaticUrls(app)
     env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, number=i18n.number,
-                       script_json=_tojson_attr)
+                       script_json=script_json)
     for language, key in ENVIRONMENTS.items():
         # Templates are compiled once per process (no reload check per render): restart to see a changed one.
         translated = PageEnvironment(i18n.catalog(language), auto_reload=False, **_options())

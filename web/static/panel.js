@@ -1,7 +1,9 @@
 // The agent screen: live call over the WebSocket, call controls, notes and the wrap-up.
 "use strict";
 (function () {
-  const data = JSON.parse(document.getElementById("panel-data").textContent);
+  // What no dossier changes (time zone, negotiation room, texts), then this dossier's own data.
+  const data = Object.assign(JSON.parse(document.getElementById("panel-setup").textContent),
+                             JSON.parse(document.getElementById("panel-data").textContent));
   const msg = data.messages;
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const $ = (id) => document.getElementById(id);

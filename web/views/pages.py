@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from markupsafe import Markup
 
 from dialer.callguide import dial_blocker, fill, guide_values, load_guide
 from dialer.dossier import UnknownDebtor
@@ -22,8 +23,8 @@ from ..auth import (COOKIE, LANG_COOKIE, SUPERVISORS, clear_session_cookie, curr
                     set_session_cookie)
 from ..i18n import _, current_language, money
 from ..i18n import day as format_day
-from ..keys import CLOCK, CONFIG, CONFIG_DIR, OUTBOX_DIR, ROOM
-from ..render import render
+from ..keys import CLOCK, CONFIG, CONFIG_DIR, OUTBOX_DIR, PANEL_SETUP, ROOM
+from ..render import render, script_json
 
 
 def today(request: web.Request) -> Any:
@@ -138,17 +139,28 @@ async def dossier_page(request: web.Request) -> web.Response:
         values.update(amount=money(values["amount"], values.get("currency")), due_date=format_day(values["due_date"], "long"))
     guide = fill(load_guide(current_language.get(), request.app[CONFIG_DIR] / "callguide"), values)
     total_open = Decimal(debtor["total_open"] or "0")
-    panel = {"debtor_ref": debtor["ref"], "agent": user.name, "timezone": cfg.team.timezone,
-             "room": room.to_json(), "total_open": debtor["total_open"],
-             "blocked": dial_blocker(debtor), "messages": panel_messages()}
+    panel = {"debtor_ref": debtor["ref"], "agent": user.name, "total_open": debtor["total_open"],
+             "blocked": dial_blocker(debtor)}
     return render("dossier.html", request, {
         "d": dossier, "debtor": debtor, "agenda": plans, "guide": guide, "room": room, "today": day,
         "blocker": dial_blocker(debtor), "below_min": total_open < room.min_amount,
         "min_first": (total_open * room.min_first_payment_pct / 100).quantize(Decimal("0.01")),
-        "panel": panel, "currency": debtor["currency"] or cfg.team.currency,
+        "panel": panel, "panel_setup": panel_setup(request), "currency": debtor["currency"] or cfg.team.currency,
         "local_now": datetime.now(ZoneInfo(cfg.team.timezone)).strftime("%Y-%m-%dT%H:%M"),
         "recording_policy": cfg.recording.policy,
     })
+
+
+def panel_setup(request: web.Request) -> Markup:
+    """The panel script's data that no dossier changes (time zone, negotiation room, texts): JSON, once a language."""
+    made = request.app[PANEL_SETUP]
+    language = current_language.get()
+    found = made.get(language)
+    if found is None:
+        cfg = request.app[CONFIG]
+        found = made[language] = script_json({"timezone": cfg.team.timezone, "room": request.app[ROOM].to_json(),
+                                              "messages": panel_messages()})
+    return found
 
 
 def panel_messages() -> dict[str, str]:
