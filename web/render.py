@@ -31,18 +31,19 @@ class StaticUrls:
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
-        self.known: dict[str, tuple[tuple[int, int], str]] = {}
+        self.known: dict[str, tuple[str, tuple[int, int] | None, str]] = {}  # name → (path, stamp, URL)
 
     def __call__(self, name: str) -> str:
+        hit = self.known.get(name)
+        path = hit[0] if hit is not None else os.fspath(self.app.router["static"].get_info()["directory"] / name)
         try:
-            info = os.stat(self.app.router["static"].get_info()["directory"] / name)
+            info = os.stat(path)
         except OSError:
             return self._url(name)
         stamp = (info.st_mtime_ns, info.st_size)  # a changed file gets its new version
-        hit = self.known.get(name)
-        if hit is None or hit[0] != stamp:
-            hit = self.known[name] = (stamp, self._url(name))
-        return hit[1]
+        if hit is None or hit[1] != stamp:
+            hit = self.known[name] = (path, stamp, self._url(name))
+        return hit[2]
 
     def _url(self, name: str) -> str:
         return str(self.app.router["static"].url_for(filename=name))
