@@ -2,7 +2,8 @@
 
 The database is the source of truth. Instead of one APScheduler job per call-back the scheduler keeps a
 single date job armed for the next moment anything is due (re-armed after each pass, and by `schedule`),
-an interval job that re-reads the database (rows written by other processes) and an hourly promise sweep.
+an interval job that re-reads the database (rows written by other processes) and an hourly promise sweep (in a
+child process: `dialer.sweeper`).
 Each pass acts with conditional UPDATEs (`... WHERE status = 'pending' RETURNING`), so after a crash
 nothing is lost (overdue steps run at start) and nothing fires twice, also with several coordinators.
 """
@@ -22,9 +23,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import promises
+from . import promises, sweeper
 from .blockmodel import load_blocks
 from .callbacks import Callback
 from .callbacksteps import OPEN, CallbackSteps
@@ -233,10 +235,23 @@ class CallbackScheduler:
 
     # -- promises and mail ----------------------------------------------------------------------
 
-    async def sweep(self, today: Any = None) -> list[int]:
-        """Settle promises (kept, broken, follow-ups, escalations) for `today` (default: the team's today)."""
+    async def sweep(self, today: Any = None, *, apart: bool = False) -> list[int]:
+        """Settle promises (kept, broken, follow-ups, escalations) for `today` (default: the team's today).
+
+        `apart`: in a child process (`dialer.sweeper`) where the database allows, so the sweep's Python work does
+        not hold the GIL the event loop needs; if the child fails, here after all.
+        """
         now = self.clock()
         day = today or local_day(now, self.zone)
+        engine = self.sessions.kw.get("bind")
+        if apart and isinstance(engine, Engine) and sweeper.shareable(engine):
+            try:
+                changed, pid = await sweeper.sweep_apart(engine, day, self.cfg, now=now)
+            except (sweeper.SweepFailed, OSError) as exc:
+                log.warning("promise sweep: %s; sweeping in the panel's process instead", exc)
+            else:
+                log.debug("promise sweep ran in process %d: %d agreements changed", pid, len(changed))
+                return changed
 
         def run() -> list[int]:
             # Its tens of thousands of ORM objects live until the commit: collecting meanwhile only stops the loop.
@@ -247,7 +262,7 @@ class CallbackScheduler:
 
     async def _sweep_job(self) -> None:
         try:
-            if await self.sweep():
+            if await self.sweep(apart=True):  # hourly, while agents work: off the event loop's GIL
                 await self.fire()
         except Exception:
             log.exception("promise sweep failed on %s", self.node)
