@@ -24,7 +24,7 @@ COMMAND = (sys.executable, "-m", "dialer.sweeper")
 
 
 class SweepFailed(RuntimeError):
-    """The child did not sweep (it died, or the sweep raised); nothing it did was committed."""
+    """The child gave no result: it died, the sweep raised (nothing committed), or its answer was unreadable."""
 
 
 def shareable(engine: Engine) -> bool:
