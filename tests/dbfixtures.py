@@ -11,11 +11,12 @@ import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.calllog import CallLog
 from dialer.database import make_engine, session_factory, upgrade
 
-__all__ = ["bare_engine", "calllog", "db_url", "engine", "postgres_server"]
+__all__ = ["bare_engine", "calllog", "db_url", "engine", "postgres_server", "sessions"]
 
 # CI starts this server; a missing server is a failure, never a skip.
 POSTGRES_SERVER = os.environ.get("BELBLOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -81,3 +82,9 @@ def engine(bare_engine: Engine) -> Engine:
 def calllog(engine: Engine) -> CallLog:
     """Return a call log on the migrated test database."""
     return CallLog(session_factory(engine))
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Return sessions on the migrated test database."""
+    return session_factory(engine)

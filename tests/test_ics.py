@@ -6,11 +6,8 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.database import session_factory
 from dialer.ics import FeedItem, agent_calendar, agent_for_feed_token, calendar, escape, feed_secret, feed_token, fold
 from tests.test_scheduler import T0, add_callback, add_debtor, make_cfg
 
@@ -121,11 +118,6 @@ def test_the_feed_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
     secret = feed_secret(path)
     assert len(secret) == 32 and feed_secret(path) == secret
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 def test_an_agents_feed_holds_their_appointments_only(sessions: sessionmaker[Session]) -> None:

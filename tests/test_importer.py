@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.database import session_factory
 from dialer.importer import ImportFailed, ImportResult, import_csv, payment_key
 from dialer.ledger import Invoice, Payment
 from dialer.parties import Contact, Debtor, Phone
@@ -40,12 +38,6 @@ PAYMENTS = b"""debtor_ref,invoice_number,date,amount,reference
 D-1,F-101,2025-02-10,150.00,BANK-1
 D-1,,2025-02-11,10.00,
 """
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    """Sessions on the migrated test database."""
-    return session_factory(engine)
 
 
 def load(sessions: sessionmaker[Session], kind: str, data: bytes, mapping: dict[str, str] | None = None,

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.callbacks import Callback
 from dialer.calllog import CallLog
 from dialer.config import Config, parse
-from dialer.database import session_factory
 from dialer.desk import CallTarget, Switchboard
 from dialer.incoming import IncomingCalls, caller_number, desk_busy, greeting_for
 from dialer.models import Attempt
@@ -42,11 +41,6 @@ days = ["mon", "tue", "wed", "thu", "fri"]
 start = "09:30"
 end = "11:00"
 """)
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 def called_by(sessions: sessionmaker[Session], agent: str, ref: str = "D-1", number: str = DEBTOR) -> None:

@@ -7,18 +7,11 @@ from datetime import timedelta
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.callbacks import Callback
-from dialer.database import session_factory
 from dialer.presence import STALE, PanelPresence, Presence
 from tests.test_scheduler import T0, Clock, RecordingHub, add_callback, add_debtor, scheduler_for
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 def rows(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:

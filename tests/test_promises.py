@@ -8,13 +8,11 @@ from decimal import Decimal
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.callbacks import Callback
 from dialer.casework import Agreement, Complaint, Instalment
 from dialer.config import Config
-from dialer.database import session_factory
 from dialer.ledger import Invoice, Payment
 from dialer.parties import Debtor
 from dialer.promises import (
@@ -120,11 +118,6 @@ def test_dates_are_iso_or_day_month_year() -> None:
 
 
 @pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
-
-
-@pytest.fixture
 def cfg() -> Config:
     return make_cfg()
 
@@ -160,7 +153,6 @@ def follow_ups(sessions: sessionmaker[Session], agreement_id: int) -> list[tuple
 def status(sessions: sessionmaker[Session], agreement_id: int) -> str:
     with sessions() as session:
         return session.get(Agreement, agreement_id).status  # type: ignore[union-attr]
-
 
 
 MONDAY_START = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)  # Monday 2 March 00:00 in Amsterdam

@@ -105,11 +105,6 @@ class RecordingHub(EventHub):
 
 
 @pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
-
-
-@pytest.fixture
 def idle_aps() -> AsyncIOScheduler:
     """An APScheduler that is never started: jobs are recorded, never run (the test drives the clock)."""
     return AsyncIOScheduler(timezone=UTC)

@@ -15,14 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer import sweeper
 from dialer.config import Config
-from dialer.database import make_engine, session_factory
+from dialer.database import make_engine
 from tests.test_promises import MONDAY_START, follow_ups, promise, status
 from tests.test_scheduler import Clock, RecordingHub, add_debtor, make_cfg, scheduler_for
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 @pytest.fixture

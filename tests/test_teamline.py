@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.callbacks import Callback
 from dialer.calllog import CallLog
 from dialer.config import Config, ConfigError, parse
-from dialer.database import session_factory
 from dialer.desk import Switchboard
 from dialer.models import Attempt
 from dialer.teamline import TeamLine, greeting_path
@@ -41,11 +39,6 @@ timezone = "Europe/Amsterdam"
 [incoming]
 enabled = true
 {extra}""")
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 @pytest.fixture
