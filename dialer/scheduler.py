@@ -236,14 +236,12 @@ class CallbackScheduler:
     # -- promises and mail ----------------------------------------------------------------------
 
     async def sweep(self, today: Any = None, *, apart: bool = False) -> list[int]:
-        """Settle promises (kept, broken, follow-ups, escalations) for `today` (default: the team's today).
-
-        `apart`: in a child process (`dialer.sweeper`) where the database allows, so the sweep's Python work does
-        not hold the GIL the event loop needs; if the child fails, here after all.
-        """
+        """Settle promises (kept, broken, follow-ups, escalations) for `today` (default: the team's today)."""
         now = self.clock()
         day = today or local_day(now, self.zone)
         engine = self.sessions.kw.get("bind")
+        # apart: in a child process (dialer.sweeper) where the database allows, so the sweep's Python work does not
+        # hold the GIL the event loop needs; if the child fails, here after all.
         if apart and isinstance(engine, Engine) and sweeper.shareable(engine):
             try:
                 changed, pid = await sweeper.sweep_apart(engine, day, self.cfg, now=now)

@@ -31,7 +31,7 @@ class StaticUrls:
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
-        self.known: dict[str, tuple[str, tuple[int, int] | None, str]] = {}  # name → (path, stamp, URL)
+        self.known: dict[str, tuple[str, tuple[int, int], str]] = {}  # name → (path, stamp, URL)
 
     def __call__(self, name: str) -> str:
         hit = self.known.get(name)
@@ -53,8 +53,7 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class PageEnvironment(TranslatedEnvironment):
-    """The pages' environment: pre-translated, `debtor.name` on a dict without a failed attribute lookup, and
-    `{{ … }}` escaped without a `Markup` object per piece (web/escaping.py)."""
+    """The pages' environment: pre-translated, dict keys without a failed getattr, `{{ … }}` escaped as str."""
 
     code_generator_class = escaping.PageCodeGenerator
     html_text = staticmethod(escaping.text)
