@@ -15,17 +15,20 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cpuuse import process_cpu  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
+if TYPE_CHECKING:
+    from web.readpool import Statement
+
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/belblok_bench"
 
 
-def measure(db_url: str, statement: Any, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
+def measure(db_url: str, statement: Statement, mode: str, count: int, debtors: int) -> tuple[float, float, float]:
     """(PostgreSQL CPU, client CPU, wall) in ms per execution of `statement` under plan_cache_mode `mode`."""
     import psycopg
 

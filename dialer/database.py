@@ -74,11 +74,19 @@ def make_engine(url: str) -> Engine:
     raise DatabaseError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
-def _make_parent_directory(url: URL) -> None:
+def sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names; None for memory and `file:` URIs (or a URL of another database)."""
     database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _make_parent_directory(url: URL) -> None:
+    path = sqlite_file(url)
+    if path is None:
         return
-    parent = Path(database).parent
+    parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -18,7 +18,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from . import promises
 from .config import Config
+from .database import make_engine, session_factory, sqlite_file
+from .heap import collector_paused
 
 COMMAND = (sys.executable, "-m", "dialer.sweeper")
 
@@ -29,10 +32,7 @@ class SweepFailed(RuntimeError):
 
 def shareable(engine: Engine) -> bool:
     """True if another process can open the engine's database (a server, or a SQLite file, not memory)."""
-    if engine.url.get_backend_name() != "sqlite":
-        return True
-    database = engine.url.database or ""
-    return database not in ("", ":memory:") and not database.startswith("file:")
+    return engine.url.get_backend_name() != "sqlite" or sqlite_file(engine.url) is not None
 
 
 async def sweep_apart(engine: Engine, day: date, cfg: Config, *, now: datetime) -> tuple[list[int], int]:
@@ -52,10 +52,6 @@ async def sweep_apart(engine: Engine, day: date, cfg: Config, *, now: datetime) 
 
 
 def _sweep(url: str, day: date, cfg: Config, now: datetime) -> list[int]:
-    from . import promises
-    from .database import make_engine, session_factory
-    from .heap import collector_paused
-
     engine = make_engine(url)
     try:
         # Its ORM objects live until the commit: collecting meanwhile would find nothing.

@@ -21,7 +21,7 @@ POOL_SIZE = 4  # the dossier statement is ~1 ms of PostgreSQL: four in flight ke
 # statement once per connection (prepared at first use) instead of re-planning it (a custom plan of the
 # dossier costs 2.6–2.9 ms of PostgreSQL CPU, the generic one 0.7–0.9 ms: bench/plans.py).
 # Statements go to the server as written ($1, $2 …; psycopg's raw cursor): psycopg converts %(name)s placeholders
-# on every execute and caches the conversion only for statements under 4,096 characters; the dossier's is ~9,000
+# on every execute and caches the conversion only for statements under 4,096 characters; the screen's is ~10,000
 # (0.04–0.05 ms of the panel's CPU per page, docs/performance.md).
 READ_SETTINGS = {"autocommit": True, "prepare_threshold": 0, "application_name": "belblok-screen-reads",
                  "options": "-c plan_cache_mode=force_generic_plan", "cursor_factory": AsyncRawCursor}

@@ -139,11 +139,11 @@ async def dossier_page(request: web.Request) -> web.Response:
         values.update(amount=money(values["amount"], values.get("currency")), due_date=format_day(values["due_date"], "long"))
     guide = fill(load_guide(current_language.get(), request.app[CONFIG_DIR] / "callguide"), values)
     total_open = Decimal(debtor["total_open"] or "0")
-    panel = {"debtor_ref": debtor["ref"], "agent": user.name, "total_open": debtor["total_open"],
-             "blocked": dial_blocker(debtor)}
+    blocker = dial_blocker(debtor)
+    panel = {"debtor_ref": debtor["ref"], "agent": user.name, "total_open": debtor["total_open"], "blocked": blocker}
     return render("dossier.html", request, {
         "d": dossier, "debtor": debtor, "agenda": plans, "guide": guide, "room": room, "today": day,
-        "blocker": dial_blocker(debtor), "below_min": total_open < room.min_amount,
+        "blocker": blocker, "below_min": total_open < room.min_amount,
         "min_first": (total_open * room.min_first_payment_pct / 100).quantize(Decimal("0.01")),
         "panel": panel, "panel_setup": panel_setup(request), "currency": debtor["currency"] or cfg.team.currency,
         "local_now": datetime.now(ZoneInfo(cfg.team.timezone)).strftime("%Y-%m-%dT%H:%M"),
