@@ -39,9 +39,9 @@ with warnings.catch_warnings():
 
 from pydub import AudioSegment  # noqa: E402
 
-from dialer import transcoder  # noqa: E402
-from dialer.audioanalysis import analyse  # noqa: E402
-from dialer.audiopool import AudioPool  # noqa: E402
+from dialer.recordings import transcoder  # noqa: E402
+from dialer.recordings.analysis import analyse  # noqa: E402
+from dialer.recordings.pool import AudioPool  # noqa: E402
 
 RATE, WIDTH = 16000, 2
 TARGET = 50.0

@@ -117,10 +117,10 @@ def sqlite_build(invoices: int, repeat: int) -> int:
     from datetime import date, datetime, timedelta
     from decimal import Decimal
 
-    from dialer.database import make_engine, session_factory, upgrade
-    from dialer.dossier import build_dossier
-    from dialer.ledger import Invoice, Payment
-    from dialer.parties import Debtor
+    from dialer.dossiers.dossier import build_dossier
+    from dialer.dossiers.ledger import Invoice, Payment
+    from dialer.dossiers.parties import Debtor
+    from dialer.storage.database import make_engine, session_factory, upgrade
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/big.db")

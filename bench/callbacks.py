@@ -55,7 +55,7 @@ def peak_rss_mb() -> float:
 
 
 def config(url: str) -> Any:
-    from dialer.config import parse
+    from dialer.settings.config import parse
 
     return parse(f'[database]\nurl = "{url}"\n[sip]\ntrunk = "127.0.0.1:5060"\ncaller_id = "+31201234567"\n'
                  '[[blocks]]\ndays = ["mon","tue","wed","thu","fri"]\nstart = "09:30"\nend = "11:00"\n')
@@ -65,9 +65,9 @@ def fill(url: str, n: int, burst: int, window: float, lead: float) -> float:
     """Write N pending call-backs (the burst due `lead` s from now, spread over `window` s); return the burst start."""
     from sqlalchemy import insert
 
-    from dialer.callbacks import Callback
-    from dialer.database import make_engine, upgrade
-    from dialer.parties import Debtor
+    from dialer.dossiers.callbacks import Callback
+    from dialer.dossiers.parties import Debtor
+    from dialer.storage.database import make_engine, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -95,9 +95,9 @@ def fill(url: str, n: int, burst: int, window: float, lead: float) -> float:
 async def run_belblok(url: str, burst: int, window: float, lead: float, n: int,
                       burst_start: float) -> dict[str, Any]:
     """The scheduler as `belblok serve` runs it, on rows another process wrote."""
-    from dialer.database import make_engine, session_factory
-    from dialer.events import EventHub, LiveEvent
-    from dialer.scheduler import CallbackScheduler
+    from dialer.live.events import EventHub, LiveEvent
+    from dialer.scheduling.scheduler import CallbackScheduler
+    from dialer.storage.database import make_engine, session_factory
 
     seen: dict[int, float] = {}
     done = asyncio.Event()
@@ -120,7 +120,7 @@ async def run_belblok(url: str, burst: int, window: float, lead: float, n: int,
     await asyncio.wait_for(done.wait(), lead + window + 60)
     from sqlalchemy import select
 
-    from dialer.callbacks import Callback
+    from dialer.dossiers.callbacks import Callback
 
     with session_factory(engine)() as session:
         due = dict(session.execute(select(Callback.id, Callback.due_at).where(Callback.id.in_(list(seen)))).all())
@@ -139,8 +139,8 @@ async def run_apscheduler(url: str, burst: int, window: float, lead: float, n: i
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from sqlalchemy import select
 
-    from dialer.callbacks import Callback
-    from dialer.database import make_engine, session_factory
+    from dialer.dossiers.callbacks import Callback
+    from dialer.storage.database import make_engine, session_factory
 
     engine = make_engine(url)
     t0 = time.perf_counter()

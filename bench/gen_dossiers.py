@@ -25,7 +25,7 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialer.database import make_engine, upgrade  # noqa: E402
+from dialer.storage.database import make_engine, upgrade  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 CHUNK = 1_000_000
@@ -90,10 +90,10 @@ def follow_ups(url: str) -> None:
 
     from sqlalchemy import text
 
-    from dialer.config import parse
-    from dialer.database import make_engine, session_factory
-    from dialer.promises import sweep
-    from dialer.schedulerules import local_day
+    from dialer.scheduling.promises import sweep
+    from dialer.scheduling.rules import local_day
+    from dialer.settings.config import parse
+    from dialer.storage.database import make_engine, session_factory
 
     cfg = parse('[database]\nurl = "sqlite://"\n[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n')
     engine = make_engine(url)

@@ -5,7 +5,7 @@
 
 The database is dropped and created anew, migrated with Belblok's own migrations, filled with
 INSERT … SELECT generate_series (no row leaves the server), its dossier statistics computed with
-`dialer.dossierstats.refresh_stats` (what an import or the nightly refresh does), and analysed.
+`dialer.dossiers.stats.refresh_stats` (what an import or the nightly refresh does), and analysed.
 Everything is dated relative to ANCHOR (a Tuesday), the day bench/queuebench.py asks its queue for.
 
 Per debtor: a credit manager with a direct line (every 3rd also a switchboard), every 2nd a bookkeeper,
@@ -22,7 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,8 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialer.database import make_engine, upgrade  # noqa: E402
-from dialer.dossierstats import refresh_stats  # noqa: E402
+from dialer.dossiers.stats import refresh_stats  # noqa: E402
+from dialer.storage.database import make_engine, upgrade  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "belblok_bench_queue"

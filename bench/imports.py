@@ -42,8 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from importgen import write  # noqa: E402  (bench/ is the script's directory)
-from dialer.database import make_engine, session_factory, upgrade  # noqa: E402
-from dialer.importer import import_csv  # noqa: E402
+
+from dialer.imports.importer import import_csv  # noqa: E402
+from dialer.storage.database import make_engine, session_factory, upgrade  # noqa: E402
 
 COLUMNS = ("debtor_id", "number", "date", "due_date", "amount", "open_amount", "currency", "delivered_on",
            "delivery_method", "description")

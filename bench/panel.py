@@ -42,7 +42,7 @@ IDLE_SECONDS = 5
 # -- the servers (each run as `python bench/panel.py --serve KIND --port N`) ------------------------------------
 
 def _config(db_url: str):  # noqa: ANN202
-    from dialer.config import parse
+    from dialer.settings.config import parse
 
     return parse(f'[database]\nurl = "{db_url}"\n[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n'
                  '[web]\nsecure_cookies = false\n')
@@ -53,16 +53,16 @@ def serve(kind: str, port: int, db_url: str, sweep_every: float | None = None) -
     from aiohttp import web
 
     if kind == "app":
-        from dialer.heap import freeze_start_up
+        from dialer.core.heap import freeze_start_up
         from web.app import create_app
 
         if sweep_every:
             from apscheduler.triggers.interval import IntervalTrigger
 
-            import dialer.scheduler
+            import dialer.scheduling.scheduler
 
             # The hourly trigger swapped for a short interval: the agents' load then meets several sweeps.
-            dialer.scheduler.CronTrigger = lambda **_: IntervalTrigger(seconds=sweep_every)  # type: ignore[misc]
+            dialer.scheduling.scheduler.CronTrigger = lambda **_: IntervalTrigger(seconds=sweep_every)  # type: ignore[misc]
 
         app = create_app(_config(db_url), config_dir=ROOT / "config")
 
@@ -114,8 +114,8 @@ def serve(kind: str, port: int, db_url: str, sweep_every: float | None = None) -
 def _credentials(db_url: str) -> tuple[dict[str, str], dict[str, str]]:
     """Headers for the API (a bearer token) and for the page (a login session's cookie) of the agent `bench`;
     the bench database is first migrated to this checkout's schema."""
-    from dialer.database import make_engine, session_factory, upgrade
-    from dialer.users import add_user, create_token, find_user, open_session
+    from dialer.accounts.users import add_user, create_token, find_user, open_session
+    from dialer.storage.database import make_engine, session_factory, upgrade
     from web.auth import COOKIE
 
     engine = make_engine(db_url)
@@ -256,9 +256,9 @@ def explain(db_url: str, ref: str) -> None:
     import psycopg
     from sqlalchemy import event
 
-    from dialer.database import make_engine, session_factory
-    from dialer.dossiersql import dossier_params
-    from dialer.users import session_login, token_user
+    from dialer.accounts.users import session_login, token_user
+    from dialer.dossiers.dossiersql import dossier_params
+    from dialer.storage.database import make_engine, session_factory
     from web.screenreads import SCREEN
 
     engine = make_engine(db_url)

@@ -32,7 +32,7 @@ def measure(db_url: str, statement: Statement, mode: str, count: int, debtors: i
     """(PostgreSQL CPU, client CPU, wall) in ms per execution of `statement` under plan_cache_mode `mode`."""
     import psycopg
 
-    from dialer.dossiersql import dossier_params
+    from dialer.dossiers.dossiersql import dossier_params
 
     day = date.today()
     with psycopg.connect(db_url, autocommit=True, prepare_threshold=0, cursor_factory=psycopg.RawCursor,

@@ -109,7 +109,7 @@ def baseline(engine: Any, runs: int, now: Any, agents: int = 1) -> list[float]:
 
 def claims_sequential(engine: Any, head: list[int], runs: int, now: Any) -> list[float]:
     """One agent claims the head of its queue and gives it back, `runs` times."""
-    from dialer.claims import claim_first, release
+    from dialer.queue.claims import claim_first, release
 
     samples = []
     for _ in range(runs):
@@ -123,7 +123,7 @@ def claims_sequential(engine: Any, head: list[int], runs: int, now: Any) -> list
 
 def claims_concurrent(engine: Any, head: list[int], rounds: int, now: Any) -> tuple[list[float], int]:
     """20 agents work the same head at once: claim, "call", release, `rounds` times each; (latencies, calls)."""
-    from dialer.claims import claim_first, release
+    from dialer.queue.claims import claim_first, release
 
     samples: list[float] = []
     holding: dict[int, str] = {}
@@ -159,9 +159,9 @@ def main() -> None:
     """Run the measurements and print the table."""
     from sqlalchemy import create_engine, select, text
 
-    from dialer.config import parse
-    from dialer.dossierstats import stats_select
-    from dialer.queuequery import QueueQuery
+    from dialer.dossiers.stats import stats_select
+    from dialer.queue.query import QueueQuery
+    from dialer.settings.config import parse
 
     gen_queue = _gen_queue()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -230,7 +230,7 @@ def main() -> None:
 
 
 def _refresh(engine: Any, day: Any, now: Any, ids: list[int] | None) -> None:
-    from dialer.dossierstats import refresh_stats
+    from dialer.dossiers.stats import refresh_stats
 
     with engine.begin() as conn:
         refresh_stats(conn, day, now, ids)

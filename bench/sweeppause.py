@@ -30,10 +30,10 @@ TICK = 0.001
 
 
 def _sweeper(db_url: str) -> Callable[[bool], float]:
-    from dialer import promises
-    from dialer.database import make_engine, session_factory
-    from dialer.heap import collector_paused
-    from dialer.schedulerules import local_day
+    from dialer.core.heap import collector_paused
+    from dialer.scheduling import promises
+    from dialer.scheduling.rules import local_day
+    from dialer.storage.database import make_engine, session_factory
 
     cfg = panel._config(db_url)
     sessions = session_factory(make_engine(db_url))
@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace) -> int:
     for _ in range(args.rounds):
         for paused in (False, True):
             took, worst, p99, full = await _round(sweep, paused)
-            label = "paused (`dialer.heap`)" if paused else "running (baseline)"
+            label = "paused (`dialer.core.heap`)" if paused else "running (baseline)"
             shown = ", ".join(f"{ms:.0f}" for ms in full) or "none"
             print(f"| {label} | {took:.2f} | {worst:.1f} | {p99:.1f} | {len(full)}: {shown} |", flush=True)
     return 0

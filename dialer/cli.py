@@ -9,10 +9,10 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from . import config as configuration
 from .commands.common import UsageError
-from .database import DatabaseError
-from .numbers import InvalidNumber
+from .core.numbers import InvalidNumber
+from .settings import config as configuration
+from .storage.database import DatabaseError
 
 EXIT_USAGE = 2
 # Packages whose modules define subcommands. The web layer adds its own (`serve`) without dialer
@@ -42,7 +42,7 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: one line on stderr, exit 2."""
     from softphone.client import RegistrationError, WorkerError
 
-    from .telephony import AgentLineError
+    from .calls.telephony import AgentLineError
 
     return (configuration.ConfigError, InvalidNumber, DatabaseError, UsageError, AgentLineError,
             RegistrationError, WorkerError)

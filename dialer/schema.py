@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from . import (  # noqa: F401  (registers the tables)
-    accounts, blockmodel, callbacks, casework, claimmodel, correspondence, dossierstats, ledger, parties,
-    presence, recordingmodel, tasks, wrapuprecord,
-)
-from .models import Base
+# Imported for their side effect: each module declares its tables on Base.metadata.
+from .accounts import models as _accounts  # noqa: F401
+from .blocks import model as _blocks  # noqa: F401
+from .dossiers import callbacks as _callbacks  # noqa: F401
+from .dossiers import casework as _casework  # noqa: F401
+from .dossiers import correspondence as _correspondence  # noqa: F401
+from .dossiers import ledger as _ledger  # noqa: F401
+from .dossiers import parties as _parties  # noqa: F401
+from .dossiers import stats as _stats  # noqa: F401
+from .dossiers import tasks as _tasks  # noqa: F401
+from .dossiers import wrapups as _wrapups  # noqa: F401
+from .live import floor as _floor  # noqa: F401
+from .live import presence as _presence  # noqa: F401
+from .queue import claimmodel as _claims  # noqa: F401
+from .recordings import model as _recordings  # noqa: F401
+from .reports import daily as _daily  # noqa: F401
+from .storage.base import Base
 
 metadata = Base.metadata

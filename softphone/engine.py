@@ -15,9 +15,9 @@ from . import protocol as P
 from .call import CallState, SoftCall, now
 from .callerid import present
 from .endpoint import SipStack
-from .outcome import HangupCause, Outcome, classify
 from .mixer import Mixer
 from .outbound import call_params, start_call
+from .outcome import HangupCause, Outcome, classify
 from .pacing import Pacer
 from .reception import Parts, Reception
 

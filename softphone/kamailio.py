@@ -11,7 +11,14 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from softphone.processes import HOST, PeerError, bound_sockets, free_port, stop_process, wait_until
+from softphone.processes import (
+    HOST,
+    PeerError,
+    bound_sockets,
+    free_port,
+    stop_process,
+    wait_until,
+)
 
 KAMAILIO_BINARY = "/usr/sbin/kamailio"
 

@@ -13,8 +13,8 @@ from psycopg import sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.calllog import CallLog
-from dialer.database import make_engine, session_factory, upgrade
+from dialer.calllog.journal import CallLog
+from dialer.storage.database import make_engine, session_factory, upgrade
 
 __all__ = ["bare_engine", "calllog", "db_url", "engine", "postgres_server", "sessions"]
 

@@ -11,7 +11,7 @@ from array import array
 import pytest
 from pydub import AudioSegment
 
-from dialer.audioanalysis import AudioAnalysis, analyse
+from dialer.recordings.analysis import AudioAnalysis, analyse
 
 RATE = 16000
 Spans = list[tuple[float, float]]

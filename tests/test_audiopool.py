@@ -11,8 +11,14 @@ from typing import Any
 
 import pytest
 
-from dialer.audiopool import AudioPool, Outcome, WorkerCrashed
-from dialer.transcoder import ProcessedRecording, RecordingCorrupt, RecordingError, RecordingMissing, process_recording
+from dialer.recordings.pool import AudioPool, Outcome, WorkerCrashed
+from dialer.recordings.transcoder import (
+    ProcessedRecording,
+    RecordingCorrupt,
+    RecordingError,
+    RecordingMissing,
+    process_recording,
+)
 from tests.test_transcoder import write_call
 
 
@@ -90,7 +96,7 @@ def test_a_dead_worker_costs_only_its_own_file(calls: Any, tmp_path: Path) -> No
 
 def test_a_bug_in_a_worker_is_a_recording_error_not_a_crash(calls: Any, caplog: pytest.LogCaptureFixture) -> None:
     path, = calls("a.wav")
-    with caplog.at_level(logging.ERROR, "dialer.audiopool"), AudioPool(workers=1) as pool:
+    with caplog.at_level(logging.ERROR, "dialer.recordings.pool"), AudioPool(workers=1) as pool:
         outcome, = pool.process_many([path], fmt="flac")
     assert type(outcome) is RecordingError
     assert str(outcome) == f"processing {path} failed: ValueError: unknown format 'flac'; expected one of opus, mp3"

@@ -12,9 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.blockclock import BlockClock, schedule_blocks
-from dialer.blockmodel import add_block, add_one_off, load_blocks, remove_block, replace_weekly
-from dialer.blocks import (
+from dialer.blocks.block import (
     ONE_OFF,
     Block,
     BlockError,
@@ -25,8 +23,16 @@ from dialer.blocks import (
     next_transitions,
     openings,
 )
-from dialer.config import parse
-from dialer.events import EventHub
+from dialer.blocks.model import (
+    add_block,
+    add_one_off,
+    load_blocks,
+    remove_block,
+    replace_weekly,
+)
+from dialer.live.events import EventHub
+from dialer.scheduling.blockclock import BlockClock, schedule_blocks
+from dialer.settings.config import parse
 from tests.conftest import run_cli
 from tests.teamconfig import team_toml
 

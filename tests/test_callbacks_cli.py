@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dialer.accounts import User
-from dialer.callbacks import Callback
-from dialer.casework import Agreement
-from dialer.database import make_engine, session_factory, upgrade
-from dialer.ledger import Invoice, Payment
-from dialer.parties import Contact, Debtor, Phone
+from dialer.accounts.models import User
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.casework import Agreement
+from dialer.dossiers.ledger import Invoice, Payment
+from dialer.dossiers.parties import Contact, Debtor, Phone
+from dialer.storage.database import make_engine, session_factory, upgrade
 from tests.conftest import run_cli, stop_process
 from tests.teamconfig import team_toml
 
@@ -241,7 +241,7 @@ def test_promise_sweep_and_decide_from_the_command_line(team: Team) -> None:
     second = team.json("promise", "add", "D-1", "--amount", "50", "--due", "2030-01-11")
     team.json("promise", "sweep", "--today", "2030-01-12")
     with team.sessions() as session:
-        from dialer.tasks import Task
+        from dialer.dossiers.tasks import Task
 
         task = session.scalars(select(Task).where(Task.kind == "escalation")).one()
         assert task.agreement_id == second["id"]

@@ -1,4 +1,4 @@
-"""Tests of dialer.calllog on SQLite and PostgreSQL."""
+"""Tests of dialer.calllog.journal on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from dialer.calllog import CallLog
-from dialer.database import make_engine
+from dialer.calllog.journal import CallLog
+from dialer.storage.database import make_engine
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 

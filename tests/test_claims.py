@@ -12,10 +12,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.calllog import CallLog
-from dialer.claimmodel import DossierClaim
-from dialer.claims import claim, claim_first, live_claims, release, release_all
-from dialer.database import make_engine, session_factory, upgrade
+from dialer.calllog.journal import CallLog
+from dialer.queue.claimmodel import DossierClaim
+from dialer.queue.claims import claim, claim_first, live_claims, release, release_all
+from dialer.storage.database import make_engine, session_factory, upgrade
 from tests.test_queue_fixtures import T0, add_debtor
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.config import ConfigError, load, parse
+from dialer.settings.config import ConfigError, load, parse
 
 MINIMAL = '[sip]\ntrunk = "127.0.0.1:5060"\ncaller_id = "+31201234567"\n'
 

@@ -7,9 +7,24 @@ from decimal import Decimal
 
 import pytest
 
-from dialer.csvreader import NotCsv, decode, header_key, match_columns, parse_amount, parse_bool, parse_code, \
-    parse_date, parse_email, parse_int, parse_language, parse_text, parse_timezone, parse_word, read_table, \
-    sniff_delimiter
+from dialer.imports.csvreader import (
+    NotCsv,
+    decode,
+    header_key,
+    match_columns,
+    parse_amount,
+    parse_bool,
+    parse_code,
+    parse_date,
+    parse_email,
+    parse_int,
+    parse_language,
+    parse_text,
+    parse_timezone,
+    parse_word,
+    read_table,
+    sniff_delimiter,
+)
 
 
 @pytest.mark.parametrize(("data", "encoding"), [

@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from dialer.database import make_engine, session_factory
-from dialer.models import Attempt
+from dialer.calllog.attempt import Attempt
+from dialer.storage.database import make_engine, session_factory
 from tests.test_web_cli import BELBLOK, config_file
 
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from dialer.calllog import CallLog
-from dialer.desk import CallTarget, DeskBusy, Switchboard
-from dialer.events import EventHub
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import CallTarget, DeskBusy, Switchboard
+from dialer.live.events import EventHub
 from softphone.sipp import SippPeer
 from tests.conftest import DEBTOR
 from tests.test_worker_crash import config_for
@@ -65,7 +65,7 @@ async def test_hangup_while_ringing_is_cancelled(calllog: CallLog, tmp_path) -> 
 async def test_team_events_reach_every_panel_once_and_agent_events_only_theirs() -> None:
     from datetime import datetime, timezone
 
-    from dialer.events import LiveEvent
+    from dialer.live.events import LiveEvent
 
     hub = EventHub()
     anna, bert, monitor = hub.listen("anna"), hub.listen("bert"), hub.listen("*")
@@ -79,7 +79,7 @@ async def test_team_events_reach_every_panel_once_and_agent_events_only_theirs()
 def test_a_late_event_of_an_older_call_does_not_hide_the_current_one() -> None:
     from datetime import datetime, timezone
 
-    from dialer.events import LiveEvent
+    from dialer.live.events import LiveEvent
 
     hub = EventHub()
     at = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -12,18 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.calllog import CallLog
-from dialer.claimmodel import DossierClaim
-from dialer.claims import claim, live_claims
-from dialer.database import session_factory
-from dialer.desk import Switchboard
-from dialer.dialing import DialRefused, DossierDialer
-from dialer.events import EventHub
-from dialer.models import Attempt
-from dialer.parties import Debtor, Phone
+from dialer.calllog.attempt import Attempt
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import Switchboard
+from dialer.dossiers.parties import Debtor, Phone
+from dialer.live.events import EventHub
+from dialer.queue.claimmodel import DossierClaim
+from dialer.queue.claims import claim, live_claims
+from dialer.sessions.dialing import DialRefused, DossierDialer
+from dialer.storage.database import session_factory
 from softphone.sipp import SippPeer
 from tests.conftest import CALLER_ID, run_cli
-from tests.test_queue_fixtures import T0, add_callback, add_debtor, attempt_count, make_config, safe_zone
+from tests.test_queue_fixtures import (
+    T0,
+    add_callback,
+    add_debtor,
+    attempt_count,
+    make_config,
+    safe_zone,
+)
 
 NUMBER = "+31612345678"
 

@@ -11,16 +11,28 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.calllog import CallLog
-from dialer.claims import live_claims
-from dialer.database import session_factory
-from dialer.desk import CallTarget, Switchboard
-from dialer.dialing import DialRefused, DossierDialer
-from dialer.dialsession import DialSession, DialSessions, ManualTimer, SessionRefused
-from dialer.events import EventHub
-from dialer.parties import Debtor
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import CallTarget, Switchboard
+from dialer.dossiers.parties import Debtor
+from dialer.live.events import EventHub
+from dialer.live.floor import Floor, StateInterval
+from dialer.queue.claims import live_claims
+from dialer.sessions.dialing import DialRefused, DossierDialer
+from dialer.sessions.dialsession import (
+    DialSession,
+    DialSessions,
+    ManualTimer,
+    SessionRefused,
+)
+from dialer.storage.database import session_factory
 from softphone.sipp import SippPeer
-from tests.test_queue_fixtures import T0, add_callback, add_debtor, make_config, safe_zone
+from tests.test_queue_fixtures import (
+    T0,
+    add_callback,
+    add_debtor,
+    make_config,
+    safe_zone,
+)
 
 
 class Clock:
@@ -213,6 +225,7 @@ async def test_a_real_session_calls_the_agent_line_then_the_debtor(engine: Engin
         hub = EventHub()
         board = Switchboard(cfg, CallLog(session_factory(engine)), hub)
         dialer = DossierDialer(cfg, engine, board, hub)
+        floor = Floor(session_factory(engine), hub, frozenset({"break"}))
         session = DialSession("anna", dialer)
         try:
             await session.start()
@@ -222,9 +235,36 @@ async def test_a_real_session_calls_the_agent_line_then_the_debtor(engine: Engin
             attempt = await asyncio.wait_for(session.call.done, 30)
             await asyncio.wait_for(session.settled(), 10)
             assert session.status == "wrap_up"
+            await floor.settled()
+            # The floor followed the real call: the states the agent went through, stored as intervals.
+            with Session(engine) as s:
+                states = list(s.scalars(select(StateInterval.state).order_by(StateInterval.id)))
+            assert states[0] == "ready" and states[-1] == "wrap_up" and "talking" in states
+            assert states.index("dialing") < states.index("talking")
+            assert floor.now("anna").debtor_ref == "D-1"
         finally:
             await session.end()
+            await floor.close()
         debtor_invite = trunk.wait_for(lambda m: m.method == "INVITE", timeout=5)
     assert agent_invite.first_line.startswith("INVITE sip:agent@")
     assert debtor_invite.first_line.startswith("INVITE sip:+31612345678@")
     assert (attempt["outcome"], attempt["debtor_ref"], attempt["agent"]) == ("answered", "D-1", "anna")
+
+
+async def test_power_mode_never_dials_an_agent_paused_on_the_floor(engine: Engine, tmp_path: Path) -> None:
+    clock, timer = Clock(T0), ManualTimer()
+    dialer = setup(engine, tmp_path, clock)
+    floor = Floor(session_factory(engine), dialer.hub, frozenset({"break"}), clock=clock)
+    sessions = DialSessions(dialer, timer=timer)
+    await sessions.start("anna", "power")
+    await floor.settled()
+    assert floor.now("anna").state == "ready" and len(timer.pending) == 1  # the session's start: ready
+    paused = await floor.choose("anna", "paused", "break")
+    await sessions.follow_choice("anna", paused.state)
+    assert timer.pending == [] and await timer.fire() == 0
+    assert dialer.switchboard.desk("anna").dialled == []
+    await sessions.follow_choice("anna", (await floor.choose("anna", "ready")).state)
+    assert len(timer.pending) == 1 and await timer.fire() == 1
+    assert [t.debtor_ref for t in dialer.switchboard.desk("anna").dialled] == ["BIG"]
+    await sessions.close()
+    await floor.close()

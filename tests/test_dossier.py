@@ -109,8 +109,8 @@ def test_the_summary_for_people_and_an_unknown_reference(workdir: Path) -> None:
 def test_an_invoices_last_payment_is_the_latest_of_its_own_payments() -> None:
     from decimal import Decimal
 
-    from dialer.dossier import last_payments, paid_late
-    from dialer.ledger import Invoice, Payment
+    from dialer.dossiers.dossier import last_payments, paid_late
+    from dialer.dossiers.ledger import Invoice, Payment
 
     def pay(invoice_id: int | None, day: date) -> Payment:
         return Payment(invoice_id=invoice_id, date=day, amount=Decimal("1.00"))

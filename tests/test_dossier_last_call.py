@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from dialer.calllog import CallLog
-from dialer.claimmodel import DossierClaim
-from dialer.claims import note_attempt
-from dialer.database import session_factory
-from dialer.telephony import Telephony
+from dialer.calllog.journal import CallLog
+from dialer.calls.telephony import Telephony
+from dialer.queue.claimmodel import DossierClaim
+from dialer.queue.claims import note_attempt
+from dialer.storage.database import session_factory
 from softphone.protocol import CallEvent
 from tests.test_scheduler import add_debtor
 from tests.test_teamline import config

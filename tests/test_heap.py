@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from dialer.heap import collector_paused
+from dialer.core.heap import collector_paused
 
 
 def test_the_collector_is_paused_inside_and_runs_again_after_the_last_holder() -> None:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.ics import FeedItem, agent_calendar, agent_for_feed_token, calendar, escape, feed_secret, feed_token, fold
+from dialer.scheduling.ics import (
+    FeedItem,
+    agent_calendar,
+    agent_for_feed_token,
+    calendar,
+    escape,
+    feed_secret,
+    feed_token,
+    fold,
+)
 from tests.test_scheduler import T0, add_callback, add_debtor, make_cfg
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.importer import ImportFailed, ImportResult, import_csv, payment_key
-from dialer.ledger import Invoice, Payment
-from dialer.parties import Contact, Debtor, Phone
+from dialer.dossiers.ledger import Invoice, Payment
+from dialer.dossiers.parties import Contact, Debtor, Phone
+from dialer.imports.importer import ImportFailed, ImportResult, import_csv, payment_key
 from tests.conftest import run_cli
 
 TODAY = date(2025, 3, 1)
@@ -365,7 +365,7 @@ def test_cli_import_prints_a_summary_and_lists_every_error(tmp_path: Path, db_ur
 
 
 def test_imports_keep_the_queues_stored_statistics_true(sessions: sessionmaker[Session]) -> None:
-    from dialer.dossierstats import DossierStats
+    from dialer.dossiers.stats import DossierStats
 
     load_all(sessions)
     with sessions() as session:

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.callbacks import Callback
-from dialer.calllog import CallLog
-from dialer.config import Config, parse
-from dialer.desk import CallTarget, Switchboard
-from dialer.incoming import IncomingCalls, caller_number, desk_busy, greeting_for
-from dialer.models import Attempt
-from dialer.scheduler import CallbackScheduler
+from dialer.calllog.attempt import Attempt
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import CallTarget, Switchboard
+from dialer.calls.incoming import IncomingCalls, caller_number, desk_busy, greeting_for
+from dialer.dossiers.callbacks import Callback
+from dialer.scheduling.scheduler import CallbackScheduler
+from dialer.settings.config import Config, parse
 from softphone.sipp import SippPeer
 from tests.conftest import DEBTOR, MakeWorker
 from tests.test_scheduler import RecordingHub, add_debtor
@@ -102,7 +102,7 @@ async def test_an_unknown_number_is_logged_and_nothing_is_booked(sessions: sessi
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     add_debtor(sessions)
     calls = IncomingCalls(sessions, config(tmp_path), RecordingHub())
-    with caplog.at_level(logging.INFO, logger="dialer.incoming"):
+    with caplog.at_level(logging.INFO, logger="dialer.calls.incoming"):
         decision = await calls.handle("sip:+31201111111@10.0.0.7")
     assert decision.action == "unknown"
     assert "unknown or hidden number" in caplog.text

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from dialer.config import SmtpConfig
-from dialer.confirmation import ConfirmationFacts, compose, threatening_words
-from dialer.correspondence import SentEmail
-from dialer.database import session_factory
-from dialer.mailer import Mailer, deliver, read_outbox
+from dialer.dossiers.correspondence import SentEmail
+from dialer.mail.confirmation import ConfirmationFacts, compose, threatening_words
+from dialer.mail.mailer import Mailer, deliver, read_outbox
+from dialer.settings.config import SmtpConfig
+from dialer.storage.database import session_factory
 from softphone.processes import free_port
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import SmtpSink

@@ -1,4 +1,4 @@
-"""Tests of dialer.database and the Alembic migrations on SQLite and PostgreSQL."""
+"""Tests of dialer.storage.database and the Alembic migrations on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-import dialer.database
-from dialer.database import (
+import dialer.storage.database
+from dialer.calllog.attempt import Attempt
+from dialer.schema import metadata
+from dialer.storage.database import (
     MIGRATION_LOCK,
     DatabaseError,
     alembic_config,
@@ -27,8 +29,6 @@ from dialer.database import (
     session_factory,
     upgrade,
 )
-from dialer.models import Attempt
-from dialer.schema import metadata
 
 LATER_REVISION = '''"""A later revision, as a newer Belblok would ship."""
 
@@ -54,10 +54,10 @@ def downgrade() -> None:
 def newer_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point Belblok at a copy of its migrations with one more revision."""
     copy = tmp_path / "migrations"
-    shutil.copytree(dialer.database.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(dialer.storage.database.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     (copy / "versions" / "9999_later_for_tests.py").write_text(LATER_REVISION.format(head=head))
-    monkeypatch.setattr(dialer.database, "MIGRATIONS", copy)
+    monkeypatch.setattr(dialer.storage.database, "MIGRATIONS", copy)
     return copy
 
 

@@ -1,4 +1,4 @@
-"""Tests of dialer.models: UTC times, derived values and the JSON shape."""
+"""Tests of dialer.calllog.attempt: UTC times, derived values and the JSON shape."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import StatementError
 
-from dialer.calllog import CallLog
-from dialer.clock import utcnow
-from dialer.models import Attempt, Base, UTCDateTime
+from dialer.calllog.attempt import Attempt
+from dialer.calllog.journal import CallLog
+from dialer.core.clock import utcnow
+from dialer.storage.base import Base
+from dialer.storage.columns import UTCDateTime
 
 CEST = timezone(timedelta(hours=2))
 JSON_KEYS = {

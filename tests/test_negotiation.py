@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dialer.negotiation import (
-    BEYOND_TERM,
+from dialer.wrapup.negotiation import (
     BELOW_MIN_AMOUNT,
+    BEYOND_TERM,
     DISCOUNT_NOT_ALLOWED,
     FIRST_PAYMENT_BELOW_MINIMUM,
     TOO_MANY_INSTALMENTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.numbers import InvalidNumber, normalise
+from dialer.core.numbers import InvalidNumber, normalise
 
 
 @pytest.mark.parametrize(("raw", "region", "e164"), [

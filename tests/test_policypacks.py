@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dialer import policy
-from dialer.policypacks import PolicyError, load_pack, pack_for
+from dialer.policy import engine as policy
+from dialer.policy.packs import PolicyError, load_pack, pack_for
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "config" / "policies"

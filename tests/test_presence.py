@@ -9,9 +9,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.callbacks import Callback
-from dialer.presence import STALE, PanelPresence, Presence
-from tests.test_scheduler import T0, Clock, RecordingHub, add_callback, add_debtor, scheduler_for
+from dialer.dossiers.callbacks import Callback
+from dialer.live.presence import STALE, PanelPresence, Presence
+from tests.test_scheduler import (
+    T0,
+    Clock,
+    RecordingHub,
+    add_callback,
+    add_debtor,
+    scheduler_for,
+)
 
 
 def rows(sessions: sessionmaker[Session]) -> list[tuple[str, str]]:

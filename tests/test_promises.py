@@ -10,12 +10,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.callbacks import Callback
-from dialer.casework import Agreement, Complaint, Instalment
-from dialer.config import Config
-from dialer.ledger import Invoice, Payment
-from dialer.parties import Debtor
-from dialer.promises import (
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.casework import Agreement, Complaint, Instalment
+from dialer.dossiers.ledger import Invoice, Payment
+from dialer.dossiers.parties import Debtor
+from dialer.dossiers.tasks import Task
+from dialer.scheduling.promises import (
     Paid,
     PromiseError,
     add_payment,
@@ -25,9 +25,21 @@ from dialer.promises import (
     sweep,
     verdict,
 )
-from dialer.schedulerules import WhenError, first_business_day_after, follow_up_due, is_business_day, parse_day
-from dialer.tasks import Task
-from tests.test_scheduler import Clock, RecordingHub, add_debtor, make_cfg, scheduler_for
+from dialer.scheduling.rules import (
+    WhenError,
+    first_business_day_after,
+    follow_up_due,
+    is_business_day,
+    parse_day,
+)
+from dialer.settings.config import Config
+from tests.test_scheduler import (
+    Clock,
+    RecordingHub,
+    add_debtor,
+    make_cfg,
+    scheduler_for,
+)
 
 MADE = datetime(2026, 2, 23, 10, 0, tzinfo=UTC)  # Monday 23 February 2026
 FRIDAY = date(2026, 2, 27)
@@ -331,7 +343,7 @@ def test_a_promise_for_the_past_or_an_unknown_invoice_is_refused(sessions: sessi
 
 def test_a_sweep_over_more_debtors_than_one_statement_takes_settles_them_all(
         sessions: sessionmaker[Session], cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dialer.promises as promises_module
+    import dialer.scheduling.promises as promises_module
 
     debtors = [add_debtor(sessions, f"D-{n}", number=f"+3161234560{n}") for n in range(5)]
     agreements = [promise(sessions, cfg, d) for d in debtors]

@@ -8,12 +8,20 @@ from decimal import Decimal
 
 import pytest
 
-from dialer.claims import Claim
-from dialer.config import parse
-from dialer.policy import DAYS, CallerId, Frequency, PolicyPack, Window
-from dialer.queue import Entry, Exclusion, build, evaluate
-from dialer.queuefacts import CallbackFact, ContactFact, DossierFacts, InvoiceFact, PhoneFact, PromiseFact, QueueRules
-from dialer.retry import Dialled
+from dialer.policy.engine import DAYS, CallerId, Frequency, PolicyPack, Window
+from dialer.queue.facts import (
+    CallbackFact,
+    Claim,
+    ContactFact,
+    DossierFacts,
+    InvoiceFact,
+    PhoneFact,
+    PromiseFact,
+    QueueRules,
+)
+from dialer.queue.order import Entry, Exclusion, build, evaluate
+from dialer.queue.retry import Dialled
+from dialer.settings.config import parse
 
 AMS = "Europe/Amsterdam"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday, 10:00 in Amsterdam

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.claims import claim
-from dialer.dossier import UnknownDebtor
-from dialer.dossierstats import DossierStats, refresh_stats
-from dialer.ledger import Invoice
-from dialer.parties import Debtor
-from dialer.queue import Entry, Exclusion
-from dialer.queuequery import QueueQuery
+from dialer.dossiers.dossier import UnknownDebtor
+from dialer.dossiers.ledger import Invoice
+from dialer.dossiers.parties import Debtor
+from dialer.dossiers.stats import DossierStats, refresh_stats
+from dialer.queue.claims import claim
+from dialer.queue.order import Entry, Exclusion
+from dialer.queue.query import QueueQuery
 from tests.conftest import run_cli
 from tests.test_queue_fixtures import (
     T0,

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.callbacks import Callback
-from dialer.casework import Agreement, Complaint
-from dialer.claimmodel import DossierClaim
-from dialer.config import Config, parse
-from dialer.ledger import Invoice
-from dialer.models import Attempt
-from dialer.parties import Contact, Debtor, Phone
+from dialer.calllog.attempt import Attempt
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.casework import Agreement, Complaint
+from dialer.dossiers.ledger import Invoice
+from dialer.dossiers.parties import Contact, Debtor, Phone
+from dialer.queue.claimmodel import DossierClaim
+from dialer.settings.config import Config, parse
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday, 10:00 in Amsterdam
 ALWAYS_PACK = """

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from dialer.database import make_engine
+from dialer.storage.database import make_engine
 from web.readpool import ReadPool, Statement
 
 pytestmark = pytest.mark.postgres

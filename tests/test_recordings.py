@@ -11,10 +11,10 @@ import pytest
 from pydub.generators import Sine
 from sqlalchemy.orm import sessionmaker
 
-from dialer.calllog import CallLog
-from dialer.casework import Complaint
-from dialer.parties import Debtor
-from dialer.recordingstore import RecordingFilter, RecordingStore, file_problem
+from dialer.calllog.journal import CallLog
+from dialer.dossiers.casework import Complaint
+from dialer.dossiers.parties import Debtor
+from dialer.recordings.store import RecordingFilter, RecordingStore, file_problem
 from softphone.sipp import SippPeer
 from tests.conftest import probe, run_cli
 from tests.test_cli import write_config
@@ -63,8 +63,8 @@ def test_process_pending_fills_the_row_and_agents_see_only_their_own(engine, cal
     store = RecordingStore(sessionmaker(engine, expire_on_commit=False))
     mine = store.register(_attempt(calllog, "anna"), str(_stereo_wav(tmp_path / "a.wav")), at=NOW)
     theirs = store.register(_attempt(calllog, "bert"), str(_stereo_wav(tmp_path / "b.wav")), at=NOW)
-    from dialer.config import parse
-    from dialer.recordingjobs import process_pending
+    from dialer.recordings.jobs import process_pending
+    from dialer.settings.config import parse
 
     cfg = parse('[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n')
     assert process_pending(store, cfg, workers=1) == (2, 0)
@@ -83,8 +83,8 @@ def test_missing_and_corrupt_files_are_reported_not_crashed(engine, calllog: Cal
     junk = tmp_path / "junk.wav"
     junk.write_bytes(os.urandom(5000))
     bad = store.register(_attempt(calllog, "anna"), str(junk), at=NOW)
-    from dialer.config import parse
-    from dialer.recordingjobs import process_pending
+    from dialer.recordings.jobs import process_pending
+    from dialer.settings.config import parse
 
     cfg = parse('[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n')
     assert process_pending(store, cfg, workers=1) == (0, 2)
@@ -95,8 +95,8 @@ def test_missing_and_corrupt_files_are_reported_not_crashed(engine, calllog: Cal
 def test_tampered_file_fails_its_checksum(engine, calllog: CallLog, tmp_path) -> None:
     store = RecordingStore(sessionmaker(engine, expire_on_commit=False))
     rid = store.register(_attempt(calllog, "anna"), str(_stereo_wav(tmp_path / "a.wav")), at=NOW)
-    from dialer.config import parse
-    from dialer.recordingjobs import process_one
+    from dialer.recordings.jobs import process_one
+    from dialer.settings.config import parse
 
     assert process_one(store, parse('[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n'), rid)
     rec = store.get(rid)
@@ -130,7 +130,7 @@ def test_retention_purges_old_recordings_except_legal_hold_and_open_disputes(eng
     assert {held, in_dispute, recent} == {r.id for r in store.search(RecordingFilter()) if r.status != "purged"}
     from sqlalchemy import select
 
-    from dialer.recordingmodel import PurgeLogEntry
+    from dialer.recordings.model import PurgeLogEntry
 
     with sessions() as s:
         log = s.scalars(select(PurgeLogEntry)).all()

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialer.config import parse
-from dialer.retry import (
+from dialer.queue.retry import (
     CONTACTED_TODAY,
     IN_CALL,
     RETRY_DELAY,
@@ -20,6 +19,7 @@ from dialer.retry import (
     retry_state,
     withhold_caller_id,
 )
+from dialer.settings.config import parse
 
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Amsterdam

@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from dialer.calllog import CallLog
-from dialer.recordingstore import RecordingStore
-from dialer.reviews import CHECKLIST, PASS_SCORE, ReviewError, record_review, reviews_of, score
-from dialer.tasks import Task
+from dialer.calllog.journal import CallLog
+from dialer.dossiers.tasks import Task
+from dialer.recordings.reviews import (
+    CHECKLIST,
+    PASS_SCORE,
+    ReviewError,
+    record_review,
+    reviews_of,
+    score,
+)
+from dialer.recordings.store import RecordingStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 ALL = {item.key: True for item in CHECKLIST}

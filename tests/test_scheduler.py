@@ -20,16 +20,23 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.accounts import User
-from dialer.callbacks import Callback
-from dialer.config import Config, parse
-from dialer.database import make_engine, session_factory
-from dialer.events import EventHub, LiveEvent
-from dialer.mailer import Mailer, read_outbox
-from dialer.parties import Contact, Debtor, Phone
-from dialer.scheduler import CallbackScheduler
-from dialer.schedulerules import CallbackState, Step, WhenError, parse_when, return_deadline, steps_for
-from dialer.tasks import Task
+from dialer.accounts.models import User
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.parties import Contact, Debtor, Phone
+from dialer.dossiers.tasks import Task
+from dialer.live.events import EventHub, LiveEvent
+from dialer.mail.mailer import Mailer, read_outbox
+from dialer.scheduling.rules import (
+    CallbackState,
+    Step,
+    WhenError,
+    parse_when,
+    return_deadline,
+    steps_for,
+)
+from dialer.scheduling.scheduler import CallbackScheduler
+from dialer.settings.config import Config, parse
+from dialer.storage.database import make_engine, session_factory
 from tests.teamconfig import WEEKDAY_BLOCKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,10 +346,10 @@ async def test_a_scheduler_rebuilt_after_a_crash_has_the_same_timers_and_fires_n
 
 CRASHING = textwrap.dedent("""
     import asyncio, sys
-    from dialer.config import parse
-    from dialer.database import make_engine, session_factory
-    from dialer.events import EventHub
-    from dialer.scheduler import CallbackScheduler
+    from dialer.settings.config import parse
+    from dialer.storage.database import make_engine, session_factory
+    from dialer.live.events import EventHub
+    from dialer.scheduling.scheduler import CallbackScheduler
     from tests.test_scheduler import make_cfg
 
     async def main():
@@ -507,7 +514,7 @@ def test_next_wake_reads_times_back_as_utc(sessions: sessionmaker[Session]) -> N
 
 
 def test_the_service_adds_moves_claims_and_settles_call_backs(sessions: sessionmaker[Session]) -> None:
-    from dialer.callbackservice import CallbackError, CallbackService
+    from dialer.scheduling.callbackservice import CallbackError, CallbackService
 
     add_debtor(sessions)
     handed: list[tuple[int, datetime]] = []
@@ -539,7 +546,7 @@ def test_the_service_adds_moves_claims_and_settles_call_backs(sessions: sessionm
 
 async def test_the_deadline_of_a_return_call_follows_the_blocks_in_force(sessions: sessionmaker[Session],
                                                                          idle_aps: AsyncIOScheduler) -> None:
-    from dialer.blockmodel import add_one_off
+    from dialer.blocks.model import add_one_off
 
     debtor = add_debtor(sessions)
     cfg = make_cfg()

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dialer.models import Attempt
-from dialer.parties import Contact, Debtor, Phone
+from dialer.calllog.attempt import Attempt
+from dialer.dossiers.parties import Contact, Debtor, Phone
 from softphone.sipp import SippPeer
 from tests.conftest import stop_process
 from tests.test_callbacks_cli import T0, Team, _free_port, write_config

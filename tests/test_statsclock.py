@@ -9,10 +9,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from dialer.database import session_factory
-from dialer.dossierstats import DossierStats
-from dialer.ledger import Invoice
-from dialer.statsclock import StatsClock, refresh_all
+from dialer.dossiers.ledger import Invoice
+from dialer.dossiers.stats import DossierStats
+from dialer.scheduling.statsclock import StatsClock, refresh_all
+from dialer.storage.database import session_factory
 from tests.test_scheduler import add_debtor
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 16:00 in Amsterdam

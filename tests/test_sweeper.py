@@ -13,11 +13,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer import sweeper
-from dialer.config import Config
-from dialer.database import make_engine
+from dialer.scheduling import sweeper
+from dialer.settings.config import Config
+from dialer.storage.database import make_engine
 from tests.test_promises import MONDAY_START, follow_ups, promise, status
-from tests.test_scheduler import Clock, RecordingHub, add_debtor, make_cfg, scheduler_for
+from tests.test_scheduler import (
+    Clock,
+    RecordingHub,
+    add_debtor,
+    make_cfg,
+    scheduler_for,
+)
 
 
 @pytest.fixture
@@ -47,7 +53,7 @@ async def test_the_hourly_job_sweeps_apart_and_announces_the_follow_up(engine: E
     hub = RecordingHub()
     sched = scheduler_for(sessions, hub, Clock(MONDAY_START + timedelta(minutes=5)), AsyncIOScheduler(timezone=UTC),
                           cfg=cfg)
-    with caplog.at_level(logging.DEBUG, logger="dialer.scheduler"):
+    with caplog.at_level(logging.DEBUG, logger="dialer.scheduling.scheduler"):
         await sched._sweep_job()
     assert status(sessions, agreement) == "broken"
     [event] = hub.published
@@ -63,7 +69,7 @@ async def test_a_failing_child_is_reported_and_the_sweep_runs_in_the_panel_inste
     monkeypatch.setattr(sweeper, "COMMAND", (sys.executable, "-c", "import sys; sys.exit('database on fire')"))
     sched = scheduler_for(sessions, RecordingHub(), Clock(MONDAY_START + timedelta(minutes=5)),
                           AsyncIOScheduler(timezone=UTC), cfg=cfg)
-    with caplog.at_level(logging.WARNING, logger="dialer.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="dialer.scheduling.scheduler"):
         changed = await sched.sweep(apart=True)
     assert changed == [agreement] and status(sessions, agreement) == "broken"
     assert "exited with 1: database on fire" in caplog.text and "instead" in caplog.text

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.callbacks import Callback
-from dialer.calllog import CallLog
-from dialer.config import Config, ConfigError, parse
-from dialer.desk import Switchboard
-from dialer.models import Attempt
-from dialer.teamline import TeamLine, greeting_path
+from dialer.calllog.attempt import Attempt
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import Switchboard
+from dialer.calls.teamline import TeamLine, greeting_path
+from dialer.dossiers.callbacks import Callback
+from dialer.settings.config import Config, ConfigError, parse
 from softphone.handle import CallHandle
 from softphone.sipp import SippPeer
 from tests.conftest import DEBTOR, ROOT, MakeWorker, load_wav, make_tone
@@ -126,7 +126,7 @@ async def test_a_call_straight_to_a_desk_without_a_transfer_token_is_refused(
     board = Switchboard(cfg, CallLog(sessions), hub)
     try:
         desk = board.desk("anna")
-        from dialer.desk import CallTarget
+        from dialer.calls.desk import CallTarget
 
         uri, _token = await desk.expect_transfer(CallTarget(DEBTOR, debtor_ref="D-1"))
         stranger = await make_worker("127.0.0.1:9", caller_id="+31699999999", name="stranger")

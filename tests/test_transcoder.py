@@ -13,9 +13,16 @@ from typing import Any
 import pytest
 from pydub import AudioSegment
 
-from dialer import transcoder
-from dialer.transcoder import (ProcessedRecording, RecordingCorrupt, RecordingError, RecordingMissing,
-                               TranscodeFailed, process_recording, verify)
+from dialer.recordings import transcoder
+from dialer.recordings.transcoder import (
+    ProcessedRecording,
+    RecordingCorrupt,
+    RecordingError,
+    RecordingMissing,
+    TranscodeFailed,
+    process_recording,
+    verify,
+)
 from tests.test_audioanalysis import call
 
 MAX_BYTES_PER_MINUTE = 200_000

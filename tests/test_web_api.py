@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from dialer.database import session_factory
-from dialer.dossier import build_dossier
-from dialer.parties import Debtor
+from dialer.dossiers.dossier import build_dossier
+from dialer.dossiers.parties import Debtor
+from dialer.storage.database import session_factory
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, add_account, bearer, seeded, web_config
 from web.openapi import document
@@ -151,9 +151,9 @@ async def test_the_dossier_stays_exact_with_calls_notes_agreements_and_odd_payme
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from dialer.calllog import CallLog
-    from dialer.casework import Agreement, Complaint, Instalment, Note
-    from dialer.ledger import Invoice, Payment
+    from dialer.calllog.journal import CallLog
+    from dialer.dossiers.casework import Agreement, Complaint, Instalment, Note
+    from dialer.dossiers.ledger import Invoice, Payment
 
     seeded(engine)
     log = CallLog(session_factory(engine))

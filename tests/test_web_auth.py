@@ -8,11 +8,19 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from dialer.accounts import LoginSession, User
-from dialer.casework import Note
-from dialer.database import session_factory
+from dialer.accounts.models import LoginSession, User
+from dialer.dossiers.casework import Note
+from dialer.storage.database import session_factory
 from tests.webfixtures import *  # noqa: F401,F403
-from tests.webfixtures import PASSWORD, MakeClient, add_account, bearer, login, seeded, web_config
+from tests.webfixtures import (
+    PASSWORD,
+    MakeClient,
+    add_account,
+    bearer,
+    login,
+    seeded,
+    web_config,
+)
 
 
 def count(engine: Engine, model: type) -> int:

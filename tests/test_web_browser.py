@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from dialer.confirmation import threatening_words
-from dialer.database import make_engine, upgrade
-from dialer.demonet import tone
+from dialer.demo.network import tone
+from dialer.mail.confirmation import threatening_words
+from dialer.storage.database import make_engine, upgrade
 from softphone.sipp import SippPeer
 from tests.conftest import MakeWorker
 from tests.webfixtures import *  # noqa: F401,F403

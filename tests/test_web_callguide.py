@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from dialer.callguide import CallGuideError, dial_blocker, fill, guide_values, load_guide, parse_guide
+from dialer.dossiers.callguide import (
+    CallGuideError,
+    dial_blocker,
+    fill,
+    guide_values,
+    load_guide,
+    parse_guide,
+)
 
 GUIDES = Path(__file__).resolve().parent.parent / "config" / "callguide"
 

@@ -13,8 +13,8 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from dialer.accounts import ApiToken, User
-from dialer.database import session_factory
+from dialer.accounts.models import ApiToken, User
+from dialer.storage.database import session_factory
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, web_config
 

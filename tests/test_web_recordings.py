@@ -13,13 +13,20 @@ from pydub import AudioSegment
 from pydub.generators import Sine
 from sqlalchemy.orm import sessionmaker
 
-from dialer.calllog import CallLog
-from dialer.config import parse
-from dialer.recordingjobs import process_one
-from dialer.recordingstore import RecordingStore
+from dialer.calllog.journal import CallLog
+from dialer.recordings.jobs import process_one
+from dialer.recordings.store import RecordingStore
+from dialer.settings.config import parse
 from tests.test_web_browser import ARGS, CHROMIUM
 from tests.webfixtures import *  # noqa: F401,F403
-from tests.webfixtures import MakeClient, add_account, bearer, csrf_of, login, web_config
+from tests.webfixtures import (
+    MakeClient,
+    add_account,
+    bearer,
+    csrf_of,
+    login,
+    web_config,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CFG = parse('[sip]\ntrunk = "127.0.0.1:9"\ncaller_id = "+31201234567"\n')

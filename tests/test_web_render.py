@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
@@ -16,16 +17,15 @@ from aiohttp import web
 from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from zoneinfo import ZoneInfo
 
-from dialer.callbacks import Callback
-from dialer.database import make_engine, session_factory, upgrade
-from dialer.dossier import UnknownDebtor, build_dossier
-from dialer.dossiersql import dossier_params
-from dialer.parties import Debtor
-from dialer.screensql import finish_screen
-from dialer.tasks import Task
-from dialer.worklists import agenda
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.dossier import UnknownDebtor, build_dossier
+from dialer.dossiers.dossiersql import dossier_params
+from dialer.dossiers.parties import Debtor
+from dialer.dossiers.screensql import finish_screen
+from dialer.dossiers.tasks import Task
+from dialer.dossiers.worklists import agenda
+from dialer.storage.database import make_engine, session_factory, upgrade
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, login, seeded, web_config
 from web import i18n, render

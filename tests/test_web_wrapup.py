@@ -9,18 +9,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from dialer.callbacks import Callback
-from dialer.calllog import CallLog
-from dialer.casework import Agreement, Complaint, Note
-from dialer.confirmation import threatening_words
-from dialer.correspondence import SentEmail
-from dialer.database import session_factory
-from dialer.parties import Debtor
-from dialer.tasks import Task
+from dialer.calllog.journal import CallLog
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.casework import Agreement, Complaint, Note
+from dialer.dossiers.correspondence import SentEmail
+from dialer.dossiers.parties import Debtor
+from dialer.dossiers.tasks import Task
+from dialer.mail.confirmation import threatening_words
+from dialer.storage.database import session_factory
 from softphone.processes import free_port
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, SmtpSink, bearer, login, seeded, web_config

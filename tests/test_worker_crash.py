@@ -6,9 +6,9 @@ import asyncio
 import os
 import signal
 
-from dialer.calllog import CallLog
-from dialer.config import parse
-from dialer.telephony import DialRequest, Telephony
+from dialer.calllog.journal import CallLog
+from dialer.calls.telephony import DialRequest, Telephony
+from dialer.settings.config import parse
 from softphone.sipp import SippPeer
 from tests.conftest import DEBTOR
 

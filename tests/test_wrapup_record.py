@@ -16,22 +16,29 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dialer.callbacks import Callback
-from dialer.calllog import CallLog
-from dialer.casework import Agreement, Complaint, Note
-from dialer.correspondence import SentEmail
-from dialer.database import alembic_config, session_factory
-from dialer.demodata import seed
-from dialer.dossier import build_dossier
-from dialer.dossiersql import dossier_json, read_dossier, supported
-from dialer.negotiation import NegotiationRoom
-from dialer.recordingmodel import Recording
-from dialer.recordingstore import RecordingStore
-from dialer.tasks import Task
-from dialer.wrapup import (
-    AgreementInput, CallbackInput, NeedsConfirmation, Team, WrapUp, WrapUpInvalid, WrapUpResult, record,
+from dialer.calllog.journal import CallLog
+from dialer.demo.data import seed
+from dialer.dossiers.callbacks import Callback
+from dialer.dossiers.casework import Agreement, Complaint, Note
+from dialer.dossiers.correspondence import SentEmail
+from dialer.dossiers.dossier import build_dossier
+from dialer.dossiers.dossiersql import dossier_json, read_dossier, supported
+from dialer.dossiers.tasks import Task
+from dialer.dossiers.wrapups import WrapUpRecord
+from dialer.recordings.model import Recording
+from dialer.recordings.store import RecordingStore
+from dialer.storage.database import alembic_config, session_factory
+from dialer.wrapup.negotiation import NegotiationRoom
+from dialer.wrapup.service import (
+    AgreementInput,
+    CallbackInput,
+    NeedsConfirmation,
+    Team,
+    WrapUp,
+    WrapUpInvalid,
+    WrapUpResult,
+    record,
 )
-from dialer.wrapuprecord import WrapUpRecord
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, bearer, seeded, web_config
 

@@ -13,10 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import Engine
 
-from dialer.config import Config, parse
-from dialer.database import session_factory
-from dialer.demodata import seed
-from dialer.users import add_user, create_token, find_user
+from dialer.accounts.users import add_user, create_token, find_user
+from dialer.demo.data import seed
+from dialer.settings.config import Config, parse
+from dialer.storage.database import session_factory
 from web.app import create_app
 
 __all__ = ["MakeClient", "SmtpSink", "add_account", "bearer", "csrf_of", "login", "make_client", "seeded", "smtp_sink",
@@ -115,7 +115,7 @@ class SmtpSink:
     def __init__(self, directory: Path) -> None:
         from aiosmtpd.controller import Controller
 
-        from dialer.mailer import OutboxHandler
+        from dialer.mail.mailer import OutboxHandler
         from softphone.processes import free_port
 
         self.handler = OutboxHandler(directory)

@@ -11,29 +11,53 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from dialer.calllog import CallLog
-from dialer.clock import utcnow
-from dialer.config import Config
-from dialer.database import ensure_schema, make_engine, session_factory
-from dialer.demonet import DemoNetwork
-from dialer.desk import Switchboard
-from dialer.events import EventHub
-from dialer.mailer import Mailer
-from dialer.negotiation import load_room
-from dialer.blockclock import schedule_blocks
-from dialer.blockmodel import load_blocks
-from dialer.dialing import DossierDialer
-from dialer.dialsession import DialSessions
-from dialer.scheduler import CallbackScheduler
-from dialer.statsclock import StatsClock
-from dialer.teamline import TeamLine
+from dialer.blocks.model import load_blocks
+from dialer.calllog.journal import CallLog
+from dialer.calls.desk import Switchboard
+from dialer.calls.teamline import TeamLine
+from dialer.core.clock import utcnow
+from dialer.demo.network import DemoNetwork
+from dialer.live.events import EventHub
+from dialer.live.floor import Floor
+from dialer.mail.mailer import Mailer
+from dialer.reports.daily import DailyReport
+from dialer.scheduling.blockclock import schedule_blocks
+from dialer.scheduling.scheduler import CallbackScheduler
+from dialer.scheduling.statsclock import StatsClock
+from dialer.sessions.dialing import DossierDialer
+from dialer.sessions.dialsession import DialSessions
+from dialer.settings.config import Config
+from dialer.storage.database import ensure_schema, make_engine, session_factory
+from dialer.wrapup.negotiation import load_room
 
 from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .i18n import choose, current_language
-from .keys import (BLOCK_CLOCK, CLOCK, CONFIG, CONFIG_DIR, DEMO, DIAL_SESSIONS, ENGINE, HUB, LOGINS, MAILER, OUTBOX_DIR,
-                   PANEL_SETUP, PLAYS, READ_POOL, READS, ROOM, SCHEDULER, SESSIONS, SOCKETS, SWITCHBOARD, TEAM_LINE)
+from .keys import (
+    BLOCK_CLOCK,
+    CLOCK,
+    CONFIG,
+    CONFIG_DIR,
+    DEMO,
+    DIAL_SESSIONS,
+    ENGINE,
+    FLOOR,
+    HUB,
+    LOGINS,
+    MAILER,
+    OUTBOX_DIR,
+    PANEL_SETUP,
+    PLAYS,
+    READ_POOL,
+    READS,
+    ROOM,
+    SCHEDULER,
+    SESSIONS,
+    SOCKETS,
+    SWITCHBOARD,
+    TEAM_LINE,
+)
 from .readpool import ReadPool
 from .recordingworker import recordings_context
 from .routes import setup_routes
@@ -85,9 +109,12 @@ def _telephony(trunk_for: Callable[[str], str] | None) -> Callable[[web.Applicat
     async def context(app: web.Application) -> AsyncIterator[None]:
         hub = EventHub()
         app[HUB] = hub
-        app[SWITCHBOARD] = Switchboard(app[CONFIG], CallLog(app[SESSIONS]), hub, trunk_for=trunk_for)
+        cfg = app[CONFIG]
+        app[FLOOR] = Floor(app[SESSIONS], hub, frozenset(c.code for c in cfg.pause_codes), clock=app[CLOCK])
+        app[SWITCHBOARD] = Switchboard(cfg, CallLog(app[SESSIONS]), hub, trunk_for=trunk_for)
         yield
         await app[SWITCHBOARD].close()
+        await app[FLOOR].close()
 
     return context
 
@@ -109,6 +136,7 @@ async def _callbacks(app: web.Application) -> AsyncIterator[None]:
     app[BLOCK_CLOCK] = schedule_blocks(aps, app[HUB], blocks, tz=cfg.team.timezone, country=cfg.team.country,
                                        clock=app[CLOCK])
     StatsClock(aps, engine, tz=cfg.team.timezone, clock=app[CLOCK])  # the queue's priorities, every night
+    DailyReport(engine, cfg, app[MAILER], scheduler.node, clock=app[CLOCK]).arm(aps)  # [reports] daily_at
     dialer = DossierDialer(cfg, engine, app[SWITCHBOARD], app[HUB], clock=app[CLOCK])
     app[DIAL_SESSIONS] = DialSessions(dialer)
     yield

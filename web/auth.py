@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.users import Identity, identity, session_login, sha256, token_user
+from dialer.accounts.users import Identity, identity, session_login, sha256, token_user
 
 from .i18n import _, current_language
 from .keys import CLOCK, CONFIG, CSRF, LOGINS, SESSIONS, USER, VIA

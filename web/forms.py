@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from dialer.wrapup import AgreementInput, CallbackInput, WrapUp
+from dialer.wrapup.service import AgreementInput, CallbackInput, WrapUp
 
 
 class FormError(ValueError):

@@ -10,17 +10,18 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.blockclock import BlockClock
-from dialer.config import Config
-from dialer.dialsession import DialSessions
-from dialer.demonet import DemoNetwork
-from dialer.desk import Switchboard
-from dialer.teamline import TeamLine
-from dialer.events import EventHub
-from dialer.mailer import Mailer
-from dialer.negotiation import NegotiationRoom
-from dialer.scheduler import CallbackScheduler
-from dialer.users import Identity
+from dialer.accounts.users import Identity
+from dialer.calls.desk import Switchboard
+from dialer.calls.teamline import TeamLine
+from dialer.demo.network import DemoNetwork
+from dialer.live.events import EventHub
+from dialer.live.floor import Floor
+from dialer.mail.mailer import Mailer
+from dialer.scheduling.blockclock import BlockClock
+from dialer.scheduling.scheduler import CallbackScheduler
+from dialer.sessions.dialsession import DialSessions
+from dialer.settings.config import Config
+from dialer.wrapup.negotiation import NegotiationRoom
 
 from .readpool import ReadPool
 
@@ -30,6 +31,7 @@ SESSIONS = web.AppKey("sessions", sessionmaker[Session])
 READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement reads without BEGIN/ROLLBACK
 READ_POOL = web.AppKey("read_pool", ReadPool)  # PostgreSQL only: the screens' reads on the event loop
 HUB = web.AppKey("hub", EventHub)
+FLOOR = web.AppKey("floor", Floor)  # agent states, stored and shared between coordinators
 SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 TEAM_LINE = web.AppKey("team_line", TeamLine)
 DEMO = web.AppKey("demo_network", DemoNetwork)  # only under `belblok serve --demo`

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dialer.wrapupform import ESCALATIONS, OUTCOMES
+from dialer.live.states import CHOSEN, STATES
+from dialer.wrapup.form import ESCALATIONS, OUTCOMES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -27,13 +28,24 @@ _NULLABLE_STRING = {"type": "string", "nullable": True}
 _OUTCOME = {"type": "string", "enum": list(OUTCOMES)}
 
 _SCHEMAS: dict[str, Any] = {
+    "AgentState": {"type": "object", "required": ["agent", "state", "since"], "properties": {
+        "agent": {"type": "string"},
+        "state": {"type": "string", "enum": list(STATES)},
+        "since": {"type": "string", "format": "date-time", "nullable": True,
+                  "description": "When the state began (null: never seen on the floor)"},
+        "code": {**_NULLABLE_STRING, "description": "The pause code while paused"},
+        "debtor_ref": {**_NULLABLE_STRING, "description": "The debtor of the call the agent is on"},
+        "attempt_id": {"type": "integer", "nullable": True}}},
+    "PauseCode": {"type": "object", "properties": {
+        "code": {"type": "string"}, "label": {"type": "string", "description": "In the request's language"},
+        "max_minutes": {"type": "integer", "nullable": True}}},
     "Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "string"}, "reason": {"type": "string"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ImportError"}},
         "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
     "ImportError": {"type": "object", "required": ["row", "column", "message"], "properties": {
         "row": {"type": "integer", "nullable": True}, "column": _NULLABLE_STRING, "message": {"type": "string"}}},
-    "Dossier": {"type": "object", "description": "Everything known about one debtor (dialer.dossier.build_dossier).",
+    "Dossier": {"type": "object", "description": "Everything known about one debtor (dialer.dossiers.dossier.build_dossier).",
                 "required": ["debtor", "contacts", "invoices", "payments", "complaints", "agreements", "attempts",
                              "notes"],
                 "properties": {
@@ -266,6 +278,26 @@ _PATHS: dict[str, Any] = {
         "responses": {"200": _json({"type": "object", "properties": {
             "emails": {"type": "array", "items": {"$ref": "#/components/schemas/Email"}},
             "outbox": {"type": "array", "items": {"type": "object"}}}}, "The e-mail"), **_errors(401)}}},
+    "/api/v1/agent/state": {
+        "get": {"operationId": "getAgentState", "summary": "Your state on the floor, and the team's pause codes",
+                "responses": {"200": _json({"allOf": [{"$ref": "#/components/schemas/AgentState"}, {
+                    "type": "object", "properties": {"pause_codes": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/PauseCode"}}}}]}, "Your state"),
+                    **_errors(401)}},
+        "post": {"operationId": "setAgentState",
+                 "summary": "Become ready, pause with a pause code, or go offline (not during a call)",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["state"], "properties": {
+                         "state": {"type": "string", "enum": list(CHOSEN)},
+                         "code": {"type": "string", "description": "A configured pause code; only with paused"}}}}}},
+                 "responses": {"200": _json({"$ref": "#/components/schemas/AgentState"}, "The new state"),
+                               **_errors(400, 401, 403)}}},
+    "/api/v1/floor": {"get": {
+        "operationId": "getFloor", "summary": "Every agent's state (supervisors and admins)",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "agents": {"type": "array", "items": {"$ref": "#/components/schemas/AgentState"}},
+            "pause_codes": {"type": "array", "items": {"$ref": "#/components/schemas/PauseCode"}}}},
+            "The floor"), **_errors(401, 403)}}},
 }
 
 _DOCUMENT: dict[str, Any] = {

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from dialer.audiopool import AudioPool
-from dialer.recordingjobs import record_outcome
-from dialer.recordingstore import RecordingStore
-from dialer.transcoder import RecordingError
+from dialer.recordings.jobs import record_outcome
+from dialer.recordings.pool import AudioPool
+from dialer.recordings.store import RecordingStore
+from dialer.recordings.transcoder import RecordingError
 
 from .keys import CONFIG, HUB, SESSIONS
 

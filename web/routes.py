@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, demo, live, pages, recordings, session
+from .views import api, calendar, calls, demo, floor, live, pages, recordings, session
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -39,4 +39,5 @@ def setup_routes(app: web.Application) -> None:
     recordings.setup_routes(app)
     calendar.setup_routes(app)
     session.setup_routes(app)
+    floor.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)

@@ -1,7 +1,7 @@
 """What the agent screen and the dossier API read: on PostgreSQL one statement on the event loop, no ORM.
 
-On PostgreSQL the dossier is one statement (`dialer.dossiersql`), and the agent screen's dossier with the
-debtor's agenda another (`dialer.screensql`), run on a pooled asynchronous connection (`web.readpool`). A worker
+On PostgreSQL the dossier is one statement (`dialer.dossiers.dossiersql`), and the agent screen's dossier with the
+debtor's agenda another (`dialer.dossiers.screensql`), run on a pooled asynchronous connection (`web.readpool`). A worker
 thread, an ORM Session, the ORM queries and SQLAlchemy's execution path cost more CPU than the statements
 themselves (docs/performance.md). SQLite keeps the ORM path in a worker thread.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer import dossiersql, screensql
-from dialer.dossiersql import dossier_params, finish, read_dossier
-from dialer.screensql import Agenda, finish_screen
-from dialer.worklists import agenda
+from dialer.dossiers import dossiersql, screensql
+from dialer.dossiers.dossiersql import dossier_params, finish, read_dossier
+from dialer.dossiers.screensql import Agenda, finish_screen
+from dialer.dossiers.worklists import agenda
 
 from .keys import READ_POOL, READS
 from .readpool import Statement

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ..config import Config
+from ..settings.config import Config
 from .common import sessions_for
 from .queue import moment
 
@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     """Print the blocks."""
-    from ..blockmodel import load_blocks
-    from ..blocks import current_block, next_block, next_open_and_close
+    from ..blocks.block import current_block, next_block, next_open_and_close
+    from ..blocks.model import load_blocks
 
     at = moment(args.at, cfg)
     team = cfg.team

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import json
 
-from ..config import Config
-from ..numbers import normalise
+from ..core.numbers import normalise
+from ..settings.config import Config
 from .common import calllog_for, positive_seconds
 
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_call(args: argparse.Namespace, cfg: Config) -> int:
     """Place the call and print its attempt."""
-    from ..calls import run_call as place
+    from ..calls.oneshot import run_call as place
 
     number = normalise(args.number, cfg.numbers.default_region)
     cfg.sip.secret()  # a missing password variable is a config error, before anything is dialled

@@ -8,11 +8,11 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..callbackservice import CallbackError, CallbackService
-from ..clock import utcnow
-from ..config import Config
-from ..policy import PolicyError
-from ..schedulerules import parse_when
+from ..core.clock import utcnow
+from ..policy.engine import PolicyError
+from ..scheduling.callbackservice import CallbackError, CallbackService
+from ..scheduling.rules import parse_when
+from ..settings.config import Config
 from .common import sessions_for
 
 EXIT_BAD_INPUT = 1

@@ -6,9 +6,9 @@ import argparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..calllog import CallLog
-from ..config import Config
-from ..database import ensure_schema, make_engine, session_factory
+from ..calllog.journal import CallLog
+from ..settings.config import Config
+from ..storage.database import ensure_schema, make_engine, session_factory
 
 
 class UsageError(Exception):

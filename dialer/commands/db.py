@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import Config
-from ..database import make_engine, schema_state, upgrade
+from ..settings.config import Config
+from ..storage.database import make_engine, schema_state, upgrade
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ..config import Config
+from ..settings.config import Config
 from .common import calllog_for
 
 
@@ -17,6 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     """Run the demo calls."""
-    from ..demo import run_demo
+    from ..demo.lines import run_demo
 
     return asyncio.run(run_demo(cfg, calllog_for(cfg)))

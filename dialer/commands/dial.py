@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from ..config import Config
+from ..settings.config import Config
 from .common import positive_seconds, sessions_for
 
 EXIT_UNKNOWN = 1
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     """Dial, wait for the end of the call, print its attempt."""
-    from ..dialing import DialRefused
-    from ..dossier import UnknownDebtor
+    from ..dossiers.dossier import UnknownDebtor
+    from ..sessions.dialing import DialRefused
 
     cfg.sip.secret()  # a missing password variable is a config error, before anything is dialled
     try:
@@ -47,10 +47,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
 
 async def _dial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
-    from ..calllog import CallLog
-    from ..desk import Switchboard
-    from ..dialing import DossierDialer
-    from ..events import EventHub
+    from ..calllog.journal import CallLog
+    from ..calls.desk import Switchboard
+    from ..live.events import EventHub
+    from ..sessions.dialing import DossierDialer
 
     sessions = sessions_for(cfg)
     hub = EventHub()
@@ -63,8 +63,8 @@ async def _dial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
     finally:
         await board.close()
     # Like `belblok call`: leave the recording processed (compact, analysed) before exiting.
-    from ..recordingjobs import process_one
-    from ..recordingstore import RecordingStore
+    from ..recordings.jobs import process_one
+    from ..recordings.store import RecordingStore
 
     store = RecordingStore(sessions)
     recording = store.by_attempt(attempt["attempt_id"])

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from ..clock import utcnow
-from ..config import Config
-from ..dossier import UnknownDebtor, build_dossier
+from ..core.clock import utcnow
+from ..dossiers.dossier import UnknownDebtor, build_dossier
+from ..settings.config import Config
 from .common import sessions_for
 
 EXIT_UNKNOWN = 1

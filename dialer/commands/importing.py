@@ -10,9 +10,9 @@ from typing import TextIO
 
 from sqlalchemy.exc import DBAPIError
 
-from ..clock import utcnow
-from ..config import Config
-from ..importer import IMPORT_KINDS, ImportFailed, import_csv
+from ..core.clock import utcnow
+from ..imports.importer import IMPORT_KINDS, ImportFailed, import_csv
+from ..settings.config import Config
 from .common import sessions_for
 
 EXIT_FAILED = 1

@@ -6,13 +6,13 @@ import argparse
 
 from sqlalchemy import select
 
-from ..casework import Agreement
-from ..clock import utcnow
-from ..config import Config
-from ..dossier import UnknownDebtor, load_debtor
-from ..money import money_text
-from ..promises import PromiseError, add_payment, parse_amount
-from ..schedulerules import parse_day
+from ..core.clock import utcnow
+from ..core.money import money_text
+from ..dossiers.casework import Agreement
+from ..dossiers.dossier import UnknownDebtor, load_debtor
+from ..scheduling.promises import PromiseError, add_payment, parse_amount
+from ..scheduling.rules import parse_day
+from ..settings.config import Config
 from .callback import fail, show
 from .common import sessions_for
 

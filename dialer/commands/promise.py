@@ -9,16 +9,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..callbackservice import callback_json, check_agent
-from ..casework import Agreement
-from ..clock import utcnow
-from ..config import Config
-from ..dossier import UnknownDebtor, load_debtor
-from ..ledger import Invoice
-from ..money import money_text
-from ..parties import Debtor
-from ..promises import DECISIONS, PromiseError, add_promise, decide_escalation, parse_amount, sweep
-from ..schedulerules import local_day, parse_day
+from ..core.clock import utcnow
+from ..core.money import money_text
+from ..dossiers.casework import Agreement
+from ..dossiers.dossier import UnknownDebtor, load_debtor
+from ..dossiers.ledger import Invoice
+from ..dossiers.parties import Debtor
+from ..scheduling.callbackservice import callback_json, check_agent
+from ..scheduling.promises import (
+    DECISIONS,
+    PromiseError,
+    add_promise,
+    decide_escalation,
+    parse_amount,
+    sweep,
+)
+from ..scheduling.rules import local_day, parse_day
+from ..settings.config import Config
 from .callback import fail, show
 from .common import sessions_for
 

@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..clock import utcnow
-from ..config import Config
+from ..core.clock import utcnow
+from ..settings.config import Config
 from .common import UsageError, sessions_for
 
 
@@ -38,7 +38,7 @@ def moment(text: str | None, cfg: Config) -> datetime:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     """Print the queue."""
-    from ..queuequery import QueueQuery
+    from ..queue.query import QueueQuery
 
     if args.limit <= 0:
         raise UsageError("--limit must be at least 1")

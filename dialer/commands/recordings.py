@@ -6,9 +6,14 @@ import argparse
 import json
 from datetime import datetime, timezone
 
-from ..config import Config
-from ..recordingjobs import process_pending, terminal_progress
-from ..recordingstore import RecordingFilter, RecordingStore, file_problem, recording_json
+from ..recordings.jobs import process_pending, terminal_progress
+from ..recordings.store import (
+    RecordingFilter,
+    RecordingStore,
+    file_problem,
+    recording_json,
+)
+from ..settings.config import Config
 from .common import sessions_for
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..accounts import USER_ROLES
-from ..clock import utcnow
-from ..config import Config
-from ..users import AccountError, add_user, create_token, find_user
+from ..accounts.models import USER_ROLES
+from ..accounts.users import AccountError, add_user, create_token, find_user
+from ..core.clock import utcnow
+from ..settings.config import Config
 from .common import UsageError, sessions_for
 
 

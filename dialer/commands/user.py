@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..accounts import USER_ROLES
-from ..clock import utcnow
-from ..config import Config
-from ..users import LANGUAGES, AccountError, add_user, list_users
+from ..accounts.models import USER_ROLES
+from ..accounts.users import LANGUAGES, AccountError, add_user, list_users
+from ..core.clock import utcnow
+from ..settings.config import Config
 from .common import UsageError, sessions_for
 
 

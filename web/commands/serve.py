@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dialer.clock import utcnow
-from dialer.config import Config, resolve_path
-from dialer.database import make_engine, session_factory, upgrade
-from dialer.heap import freeze_start_up
 from dialer.commands.common import sessions_for
+from dialer.core.clock import utcnow
+from dialer.core.heap import freeze_start_up
+from dialer.settings.config import Config, resolve_path
+from dialer.storage.database import make_engine, session_factory, upgrade
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -55,8 +55,8 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
     outbox = Path("var/outbox")
     try:
         if demo:
-            from dialer.demonet import DemoNetwork
-            from dialer.demodata import DEMO_PASSWORD, LINES, seed
+            from dialer.demo.data import DEMO_PASSWORD, LINES, seed
+            from dialer.demo.network import DemoNetwork
 
             engine = make_engine(cfg.database.url)
             upgrade(engine)  # the demo database is ours: bring it to the newest schema
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not args.demo:
         sessions_for(cfg)  # a database problem is reported before the server starts
     if cfg.incoming.enabled:
-        from dialer.teamline import greeting_path
+        from dialer.calls.teamline import greeting_path
 
         greeting_path(cfg, config_dir(args.config))  # a missing greeting is reported before the server starts
     from web import eventloop

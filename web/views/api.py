@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.dossier import UnknownDebtor
-from dialer.heap import collector_paused
-from dialer.mailer import read_outbox
-from dialer.worklists import recent_emails, search
+from dialer.core.heap import collector_paused
+from dialer.dossiers.dossier import UnknownDebtor
+from dialer.dossiers.worklists import recent_emails, search
+from dialer.mail.mailer import read_outbox
 
 from .. import db, screenreads
 from ..auth import SUPERVISORS, json_error, requires
@@ -85,8 +85,8 @@ def _mapping_from_query(request: web.Request) -> dict[str, str] | None:
 async def import_csv(request: web.Request) -> web.Response:
     """Import a CSV of `kind` (all or nothing); the errors list row, column and message."""
     try:
-        from dialer.importer import ImportFailed
-        from dialer.importer import import_csv as run_import
+        from dialer.imports.importer import ImportFailed
+        from dialer.imports.importer import import_csv as run_import
     except ImportError:
         return json_error(501, "the importer is not installed")
     kind = request.match_info["kind"]

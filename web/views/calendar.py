@@ -6,7 +6,12 @@ import asyncio
 
 from aiohttp import web
 
-from dialer.ics import agent_calendar, agent_for_feed_token, feed_secret, feed_token
+from dialer.scheduling.ics import (
+    agent_calendar,
+    agent_for_feed_token,
+    feed_secret,
+    feed_token,
+)
 
 from .. import db
 from ..auth import current_user

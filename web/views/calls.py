@@ -6,13 +6,20 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.callguide import NotInDossier, contact_of, dial_blocker
-from dialer.desk import CallTarget, DeskBusy
-from dialer.dossier import UnknownDebtor, build_dossier
-from dialer.mailer import deliver
-from dialer.negotiation import Breach
-from dialer.telephony import AgentLineError
-from dialer.wrapup import NeedsConfirmation, Team, WrapUpInvalid, add_note, record
+from dialer.calls.desk import CallTarget, DeskBusy
+from dialer.calls.telephony import AgentLineError
+from dialer.dossiers.callguide import NotInDossier, contact_of, dial_blocker
+from dialer.dossiers.dossier import UnknownDebtor, build_dossier
+from dialer.live.events import LiveEvent
+from dialer.mail.mailer import deliver
+from dialer.wrapup.negotiation import Breach
+from dialer.wrapup.service import (
+    NeedsConfirmation,
+    Team,
+    WrapUpInvalid,
+    add_note,
+    record,
+)
 from softphone.client import WorkerError
 
 from .. import db, forms
@@ -136,6 +143,9 @@ async def wrap_up(request: web.Request) -> web.Response:
     except NeedsConfirmation as exc:
         return json_error(409, _("This agreement leaves the negotiation room: confirm to save it anyway."),
                           warnings=_warnings(exc.warnings, cfg.team.currency))
+    # The floor moves the agent from wrap-up back to ready (web/ tells; dialer.live.states decides).
+    app[HUB].publish(LiveEvent(agent=user.name, kind="wrapped_up", at=now, debtor_ref=wrap.debtor_ref,
+                               attempt_id=wrap.attempt_id))
     body = result.to_json()
     body["warnings"] = _warnings(result.warnings, cfg.team.currency)
     body["email_status"] = None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dialer.callguide import NotInDossier, contact_of
-from dialer.dossier import UnknownDebtor, build_dossier
+from dialer.dossiers.callguide import NotInDossier, contact_of
+from dialer.dossiers.dossier import UnknownDebtor, build_dossier
 
 from .. import db
 from ..auth import json_error

@@ -11,16 +11,29 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
-from dialer.callguide import dial_blocker, fill, guide_values, load_guide
-from dialer.dossier import UnknownDebtor
-from dialer.mailer import read_outbox
-from dialer.users import close_session, open_session, set_language, verify_password
-from dialer.worklists import open_tasks, recent_emails, search
-from dialer.wrapup import WrapUpInvalid, add_note
+from dialer.accounts.users import (
+    close_session,
+    open_session,
+    set_language,
+    verify_password,
+)
+from dialer.dossiers.callguide import dial_blocker, fill, guide_values, load_guide
+from dialer.dossiers.dossier import UnknownDebtor
+from dialer.dossiers.worklists import open_tasks, recent_emails, search
+from dialer.mail.mailer import read_outbox
+from dialer.wrapup.service import WrapUpInvalid, add_note
 
 from .. import db, screenreads
-from ..auth import (COOKIE, LANG_COOKIE, SUPERVISORS, clear_session_cookie, current_user, forget, requires,
-                    set_session_cookie)
+from ..auth import (
+    COOKIE,
+    LANG_COOKIE,
+    SUPERVISORS,
+    clear_session_cookie,
+    current_user,
+    forget,
+    requires,
+    set_session_cookie,
+)
 from ..i18n import _, current_language, money
 from ..i18n import day as format_day
 from ..keys import CLOCK, CONFIG, CONFIG_DIR, OUTBOX_DIR, PANEL_SETUP, ROOM

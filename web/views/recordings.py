@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime, time as dtime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from dialer.recordingmodel import BOOKMARK_KINDS, Recording
-from dialer.recordingstore import RecordingFilter, RecordingNotFound, RecordingStore, file_problem, recording_json
-from dialer.reviews import CHECKLIST, ReviewError, record_review, reviews_of, suggested
+from dialer.recordings.model import BOOKMARK_KINDS, Recording
+from dialer.recordings.reviews import (
+    CHECKLIST,
+    ReviewError,
+    record_review,
+    reviews_of,
+    suggested,
+)
+from dialer.recordings.store import (
+    RecordingFilter,
+    RecordingNotFound,
+    RecordingStore,
+    file_problem,
+    recording_json,
+)
 
 from ..auth import SUPERVISORS, current_user, json_error, requires
 from ..i18n import _, current_language

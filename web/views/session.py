@@ -8,10 +8,19 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from dialer.blockmodel import add_block, add_one_off, load_blocks, remove_block
-from dialer.blocks import DAYS, WEEKLY, Block, BlockError, clock, current_block, next_block, next_open_and_close
-from dialer.dialing import DialRefused
-from dialer.dialsession import DialSession, SessionRefused
+from dialer.blocks.block import (
+    DAYS,
+    WEEKLY,
+    Block,
+    BlockError,
+    clock,
+    current_block,
+    next_block,
+    next_open_and_close,
+)
+from dialer.blocks.model import add_block, add_one_off, load_blocks, remove_block
+from dialer.sessions.dialing import DialRefused
+from dialer.sessions.dialsession import DialSession, SessionRefused
 
 from .. import db
 from ..auth import SUPERVISORS, current_user, json_error, requires

@@ -1,0 +1,1 @@
+"""The call log: one truthful row per dial attempt (`attempt.Attempt`) and the journal that writes it (`journal`)."""

@@ -1,0 +1,1 @@
+"""Dossiers: debtors, contacts, invoices, payments, complaints, promises, tasks and the reads the panel shows."""

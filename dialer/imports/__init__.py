@@ -1,0 +1,1 @@
+"""Imports: CSV files read cell by cell, mapped to columns, planned and written all or nothing (`importer`)."""

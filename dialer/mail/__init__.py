@@ -1,0 +1,1 @@
+"""E-mail: messages over SMTP and the outbox (`mailer`), and the confirmation of a payment agreement."""

@@ -1,0 +1,1 @@
+"""Recordings: storage, post-processing with pydub/ffmpeg (`jobs`, `pool`, `transcoder`), analysis and reviews."""

@@ -1,0 +1,1 @@
+"""Storage: the engine and sessions (`database`), the declarative base, column types and the Alembic migrations."""
