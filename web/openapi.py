@@ -292,6 +292,16 @@ _PATHS: dict[str, Any] = {
                          "code": {"type": "string", "description": "A configured pause code; only with paused"}}}}}},
                  "responses": {"200": _json({"$ref": "#/components/schemas/AgentState"}, "The new state"),
                                **_errors(400, 401, 403)}}},
+    "/api/v1/wallboard": {"get": {
+        "operationId": "getWallboard", "summary": "Every agent's state and the team's counters of today (supervisors)",
+        "description": "What the wallboard's WebSocket /wallboard/ws sends first; it then sends each state change "
+                       "as it happens and the counters again as calls are placed, answered and wrapped up.",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "agents": {"type": "array", "items": {"$ref": "#/components/schemas/AgentState"}},
+            "counters": {"type": "object", "description": "calls_placed, calls_answered, contacts, "
+                         "right_party_contacts, promises, amount_promised, callbacks_due, callbacks_overdue, "
+                         "promises_due_today, promises_broken_today, queue {kinds, total, more}"},
+            "now": {"type": "string", "format": "date-time"}}}, "The board"), **_errors(401, 403)}}},
     "/api/v1/floor": {"get": {
         "operationId": "getFloor", "summary": "Every agent's state (supervisors and admins)",
         "responses": {"200": _json({"type": "object", "properties": {
