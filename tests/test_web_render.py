@@ -1,5 +1,5 @@
-"""The fast page path renders exactly what the plain one did: pre-translated templates, dict lookups, dates,
-static URLs, and the agent screen's reads."""
+"""The fast page path renders exactly what the plain one did: dict lookups, dates, static URLs, and the agent
+screen's reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -29,68 +28,12 @@ from dialer.storage.database import make_engine, session_factory, upgrade
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, login, seeded, web_config
 from web import i18n, render
-from web.pretranslate import TranslatedEnvironment
 from web.readpool import ReadPool
 from web.screenreads import SCREEN
 
-CATALOG = {"Hello": "Hallo", "100%% sure": "100%% zeker", "Hi %(name)s": "Dag %(name)s", "a & b": "a & b",
-           "broken %(x)s": "kapot %(x)s", "owner": "eigenaar"}
-PLURALS = {("%(num)d call", "%(num)d calls"): ("%(num)d gesprek", "%(num)d gesprekken")}
-
-TEMPLATE = """{{ _("Hello") }}|{{ _("100%% sure") }}|{{ _("Hi %(name)s", name=who) }}|{{ _("a & b") }}|\
-{{ _(role) }}|{{ ngettext("%(num)d call", "%(num)d calls", n) }}|{{ {"k": _("Hello")}|tojson }}|\
-{% for r in [role] %}{% set x = 1 %}{{ _("Hello") }}{{ _(r) }}{% endfor %}|{{ gettext("Hello") }}|{{ _("unknown") }}|{{ _(sure) }}|{{ _(amp) }}|{{ gettext(role) }}|{{ _(role) ~ "<" }}"""
-
-
-class Catalog:
-    """A tiny gettext catalog."""
-
-    def gettext(self, message: str) -> str:
-        return CATALOG.get(message, message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        one, many = PLURALS.get((singular, plural), (singular, plural))
-        return one if n == 1 else many
-
-
-def _both(source: str, autoescape: bool, **context: Any) -> tuple[str, str]:
-    plain = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
-    plain.install_gettext_callables(Catalog().gettext, Catalog().ngettext, newstyle=True)  # type: ignore[attr-defined]
-    folded = TranslatedEnvironment(Catalog(), autoescape=autoescape)
-    return plain.from_string(source).render(**context), folded.from_string(source).render(**context)
-
-
-@pytest.mark.parametrize("autoescape", [True, False])
-@pytest.mark.parametrize("n", [1, 3])
-def test_translated_templates_render_as_the_i18n_extension_does(autoescape: bool, n: int) -> None:
-    plain, folded = _both(TEMPLATE, autoescape, who="<Anna & co>", role="owner", n=n, sure="100%% sure",
-                          amp="a & b")
-    assert folded == plain
-    assert "Hallo|100% zeker|Dag " in folded and "|100% zeker|a & b|eigenaar|eigenaar" in folded
-
-
-def test_constant_texts_are_translated_when_compiled() -> None:
-    env = TranslatedEnvironment(Catalog(), autoescape=True)
-    code = env.compile('{{ _("Hello") }} {{ _("Hi %(name)s", name=x) }}', raw=True)
-    assert "Hallo" in code and "Dag %(name)s" in code and "gettext" not in code
-
-
-def test_a_placeholder_without_a_value_still_fails_when_rendered() -> None:
-    env = TranslatedEnvironment(Catalog(), autoescape=True)
-    template = env.from_string('{{ _("broken %(x)s") }}')  # compiles as before
-    with pytest.raises(KeyError):
-        template.render()
-    with pytest.raises(KeyError):  # the same text through a variable
-        env.from_string("{{ _(text) }}").render(text="broken %(x)s")
-
-
-def test_translations_of_variables_are_a_filter_not_a_call_through_the_context() -> None:
-    code = TranslatedEnvironment(Catalog(), autoescape=True).compile("{{ _(role) }}", raw=True)
-    assert "filters['translate']" in code and "context.call" not in code
-
 
 def test_dict_keys_named_like_dict_methods_still_resolve_to_the_method() -> None:
-    env = render.PageEnvironment(Catalog(), autoescape=True, undefined=jinja2.StrictUndefined)
+    env = render.PageEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
     data = {"name": "Bakkerij", "items": "the key", "nested": {"x": 1}}
     assert env.from_string("{{ d.name }} {{ d.nested.x }} {{ d.items()|list|length }}").render(d=data) == "Bakkerij 1 3"
     with pytest.raises(jinja2.UndefinedError):
@@ -177,7 +120,7 @@ async def test_every_page_renders_as_with_the_plain_environment(engine: Engine, 
     paths = ["/dossiers", "/dossiers?q=bakkerij", "/outbox", "/tasks", "/session", "/recordings"]
     paths += [f"/dossiers/D-100{n}" for n in range(1, 6)]
     fast = {path: await (await client.get(path)).text() for path in paths}
-    monkeypatch.setattr(render, "ENVIRONMENTS", {})  # back to aiohttp_jinja2's environment with the i18n extension
+    monkeypatch.setattr(render.PageEnvironment, "getattr", jinja2.Environment.getattr)  # Jinja's own lookup
     for path in paths:
         response = await client.get(path)
         assert response.status == 200, path

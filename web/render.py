@@ -1,4 +1,4 @@
-"""Jinja2 for the pages: one pre-translated environment per language, filters for money and dates."""
+"""Jinja2 for the pages: one environment with the i18n extension, filters for money and dates."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from . import escaping, i18n
+from . import i18n
 from .keys import CONFIG, CSRF, DEMO, USER
-from .pretranslate import TranslatedEnvironment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-ENVIRONMENTS = {language: web.AppKey(f"jinja2_{language}", jinja2.Environment) for language in i18n.LANGUAGES}
 
 
 def script_json(value: Any) -> Markup:
@@ -52,11 +50,8 @@ class StaticUrls:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
-class PageEnvironment(TranslatedEnvironment):
-    """The pages' environment: pre-translated, dict keys without a failed getattr, `{{ … }}` escaped as str."""
-
-    code_generator_class = escaping.PageCodeGenerator
-    html_text = staticmethod(escaping.text)
+class PageEnvironment(jinja2.Environment):
+    """The pages' environment: Jinja's own, with a dict's keys found without a failed getattr first."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """What Jinja does (an attribute first, then the item), with the item first when no attribute can exist."""
@@ -76,29 +71,21 @@ def _context(request: web.Request) -> dict[str, Any]:
             "team": cfg.team, "request": request, "demo": DEMO in request.app}
 
 
-def _options() -> dict[str, Any]:
-    return {"loader": jinja2.FileSystemLoader(str(TEMPLATES)), "autoescape": jinja2.select_autoescape(("html",)),
-            "trim_blocks": True, "lstrip_blocks": True, "undefined": jinja2.StrictUndefined}
-
-
 def setup(app: web.Application) -> None:
-    """Install the template environments on the app: aiohttp_jinja2's, and one per language for `render`."""
-    env = aiohttp_jinja2.setup(app, extensions=["jinja2.ext.i18n"], **_options())
+    """Install the pages' template environment on the app, where aiohttp_jinja2 looks for it."""
+    # Templates are compiled once per process (no reload check per render): restart to see a changed one.
+    env = PageEnvironment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                          autoescape=jinja2.select_autoescape(("html",)), trim_blocks=True, lstrip_blocks=True,
+                          undefined=jinja2.StrictUndefined, auto_reload=False,
+                          extensions=["jinja2.ext.i18n"])
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["static"] = StaticUrls(app)
+    env.globals.update(aiohttp_jinja2.GLOBAL_HELPERS)
+    env.globals.update(app=app, static=StaticUrls(app))
     env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, number=i18n.number,
                        script_json=script_json)
-    for language, key in ENVIRONMENTS.items():
-        # Templates are compiled once per process (no reload check per render): restart to see a changed one.
-        translated = PageEnvironment(i18n.catalog(language), auto_reload=False, **_options())
-        translated.globals.update({name: env.globals[name] for name in ("app", "url", "static")})
-        translated.filters.update({name: env.filters[name] for name in ("money", "day", "moment", "number",
-                                                                          "script_json")})
-        app[key] = translated
+    app[aiohttp_jinja2.APP_KEY] = env
 
 
 def render(template: str, request: web.Request, context: dict[str, Any], *, status: int = 200) -> web.Response:
     """Render a page in the request's language."""
-    key = ENVIRONMENTS.get(i18n.current_language.get(), aiohttp_jinja2.APP_KEY)
-    return aiohttp_jinja2.render_template(template, request, {**_context(request), **context}, status=status,
-                                          app_key=key)
+    return aiohttp_jinja2.render_template(template, request, {**_context(request), **context}, status=status)
