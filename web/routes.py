@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, demo, floor, live, pages, recordings, session, wallboard
+from .views import api, calendar, calls, demo, floor, live, pages, recordings, reports, session, wallboard
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -41,4 +41,5 @@ def setup_routes(app: web.Application) -> None:
     session.setup_routes(app)
     floor.setup_routes(app)
     wallboard.setup_routes(app)
+    reports.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)

@@ -51,3 +51,28 @@ def parse_period(first: str, last: str, zone: str) -> Period:
         except (TypeError, ValueError):
             raise PeriodError(f"{name} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-03-01") from None
     return Period(days[0], days[1], zone)
+
+
+def steps(period: Period) -> tuple[str, list[Period]]:
+    """The period cut for a chart: by day up to 5 weeks, by week up to 6 months, else by month."""
+    days = (period.last - period.first).days + 1
+    if days <= 35:
+        return "day", [Period(period.first + timedelta(d), period.first + timedelta(d), period.zone)
+                       for d in range(days)]
+    cuts: list[Period] = []
+    first = period.first
+    while first <= period.last:
+        if days <= 183:
+            last = first + timedelta(days=6 - first.weekday())  # to Sunday: weeks as the calendar has them
+        else:
+            following = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+            last = following - timedelta(days=1)
+        last = min(last, period.last)
+        cuts.append(Period(first, last, period.zone))
+        first = last + timedelta(days=1)
+    return ("week" if days <= 183 else "month"), cuts
+
+
+def this_week(today: date, zone: str) -> Period:
+    """Monday of today's week up to today."""
+    return Period(today - timedelta(days=today.weekday()), today, zone)
