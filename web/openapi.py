@@ -302,6 +302,25 @@ _PATHS: dict[str, Any] = {
                          "right_party_contacts, promises, amount_promised, callbacks_due, callbacks_overdue, "
                          "promises_due_today, promises_broken_today, queue {kinds, total, more}"},
             "now": {"type": "string", "format": "date-time"}}}, "The board"), **_errors(401, 403)}}},
+    "/api/v1/reports/{kind}": {"get": {
+        "operationId": "getReport", "summary": "One report's rows over a period (supervisors; docs/reports.md)",
+        "parameters": [
+            {"name": "kind", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": ["agents", "outcomes", "promises", "ageing"]}},
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": "First day (the team's time zone); without from and to: this week"},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": "Last day, included"},
+            {"name": "agent", "in": "query", "schema": {"type": "string"}, "description": "One agent only"}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "report": {"type": "string"},
+            "period": {"type": "object", "properties": {"from": {"type": "string", "format": "date"},
+                                                        "to": {"type": "string", "format": "date"},
+                                                        "timezone": {"type": "string"}}},
+            "agent": _NULLABLE_STRING,
+            "rows": {"type": "array", "items": {"type": "object"},
+                     "description": "One object per row with the metric names of docs/reports.md"}}}, "The report"),
+            **_errors(400, 401, 403, 404)}}},
     "/api/v1/floor": {"get": {
         "operationId": "getFloor", "summary": "Every agent's state (supervisors and admins)",
         "responses": {"200": _json({"type": "object", "properties": {
