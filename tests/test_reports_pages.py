@@ -18,7 +18,7 @@ from dialer.reports.runner import report
 from dialer.reports.trend import trend
 from tests.test_reports import PERIOD, ZONE, at, build
 from tests.test_reports import cfg as report_cfg
-from tests.test_web_browser import browser  # noqa: F401
+from tests.test_web_browser import browser, signed_in  # noqa: F401
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, bearer, login, seeded, web_config
 from web.charts import Series, grouped_bars, nice_top, stacked_bars
@@ -146,13 +146,7 @@ async def test_a_supervisor_filters_the_report_in_a_browser(engine: Engine, db_u
     seeded(engine)
     build(engine)
     client = await make_client(web_config(db_url, tmp_path, team=f'timezone = "{ZONE}"'))
-    page = await browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(str(client.make_url("/login?next=/reports")))
-    await page.fill("input[name=username]", "chef")
-    await page.fill("input[name=password]", "demo")
-    await page.click("button[type=submit]")
+    page, errors = await signed_in(browser, client, "/reports", "chef")
     await expect(page.locator("#report-filters")).to_be_visible()
     await page.fill("input[name=from]", "2026-03-02")
     await page.fill("input[name=to]", "2026-03-08")

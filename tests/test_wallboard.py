@@ -18,7 +18,7 @@ from dialer.dossiers.casework import Agreement
 from dialer.live.events import LiveEvent
 from dialer.reports.today import team_day
 from tests.test_reports import ZONE, at, build
-from tests.test_web_browser import browser  # noqa: F401
+from tests.test_web_browser import browser, signed_in  # noqa: F401
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, bearer, login, seeded, web_config
 from web.keys import CLOCK, ENGINE, FLOOR, HUB
@@ -68,13 +68,7 @@ async def test_a_state_change_and_a_call_reach_an_open_wallboard_without_a_reloa
         engine: Engine, db_url: str, tmp_path: Path, make_client: MakeClient, browser: Browser) -> None:  # noqa: F811
     seeded(engine)
     client = await make_client(web_config(db_url, tmp_path))
-    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(str(client.make_url("/login?next=/wallboard")))
-    await page.fill("input[name=username]", "chef")
-    await page.fill("input[name=password]", "demo")
-    await page.click("button[type=submit]")
+    page, errors = await signed_in(browser, client, "/wallboard", "chef", viewport={"width": 1920, "height": 1080})
     board = page.locator("#wallboard")
     await expect(board).to_have_attribute("data-live", "up")
     await page.evaluate("window.sameDocument = true")

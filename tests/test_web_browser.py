@@ -6,10 +6,12 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from dialer.demo.network import tone
 from dialer.mail.confirmation import threatening_words
@@ -34,6 +36,19 @@ async def browser() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+async def signed_in(browser: Browser, client: TestClient, path: str, name: str, password: str = "demo",
+                    **options: Any) -> tuple[Page, list[str]]:
+    """A new page logged in through the form and sent on to `path`, with the page's script errors collected."""
+    page = await browser.new_page(**options)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(str(client.make_url(f"/login?next={path}")))
+    await page.fill("input[name=username]", name)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    return page, errors
 
 
 async def test_an_agent_calls_a_debtor_and_records_a_confirmed_agreement(

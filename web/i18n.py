@@ -19,7 +19,7 @@ from babel.dates import (
 )
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -86,13 +86,13 @@ def _currency_shape(currency: str, where: str) -> tuple[tuple[str, str], tuple[s
     return shapes[0], shapes[1], digits[1], digits[-3]
 
 
-def money(value: str | Decimal | None, currency: str | None = "EUR") -> str:
-    """An amount in the request's locale (€ 1.234,56 or €1,234.56), shaped as Babel shapes it."""
+def money(value: str | Decimal | None, currency: str | None = "EUR", places: int = 2) -> str:
+    """An amount in the request's locale (€ 1.234,56 or €1,234.56), shaped as Babel shapes it; `places` 0 for axes."""
     if value is None or value == "":
         return "–"
     amount = Decimal(str(value))
     positive, negative, group, decimal = _currency_shape(currency or "EUR", locale())
-    plain = f"{abs(amount):,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+    plain = f"{abs(amount):,.{places}f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
     prefix, suffix = negative if amount < 0 else positive
     return f"{prefix}{plain}{suffix}"
 
@@ -100,6 +100,11 @@ def money(value: str | Decimal | None, currency: str | None = "EUR") -> str:
 def number(value: int | Decimal) -> str:
     """A number in the request's locale."""
     return format_decimal(value, locale=locale())
+
+
+def percent(fraction: float, places: int = 1) -> str:
+    """A fraction as a percentage in the request's locale (0.6667 → 66,7 % or 66.7 %)."""
+    return format_percent(fraction, format="#,##0" + ("." + "0" * places if places else "") + " %", locale=locale())
 
 
 @lru_cache(maxsize=8192)

@@ -6,7 +6,7 @@ from typing import Any
 
 from dialer.settings.config import Config
 
-from .i18n import _, current_language, money, number
+from .i18n import _, current_language, money, number, percent
 
 AMOUNTS = ("amount_promised", "amount_due", "amount_received", "open_at_start", "open_at_end", "change")
 
@@ -66,7 +66,7 @@ def cell(column: str, value: Any, currency: str) -> str:
     if value is None:
         return "–"
     if column.endswith("_rate"):
-        return f"{float(value) * 100:.1f} %".replace(".", "," if current_language.get() == "nl" else ".")
+        return percent(float(value))
     if column in AMOUNTS:
         return money(value, currency)
     if column.endswith("_s"):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from ..auth import current_user
-from ..keys import HUB, SOCKETS
+from ..keys import HUB
+from ..sockets import hold
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +33,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
     queue = hub.listen(agent)  # registered before reading `last`: no event falls in between
     last = hub.last.get(agent)
-    request.app[SOCKETS].add(ws)
-    pusher: asyncio.Task[None] | None = None
-    try:
+
+    async def opening() -> None:
         await ws.send_json({"type": "hello", "agent": agent})
         if last is not None:
             await ws.send_json({"type": "event", "replay": True, **last.to_json()})
-        pusher = asyncio.ensure_future(_push(ws, agent, queue))
-        async for message in ws:
-            if message.type == WSMsgType.TEXT and message.data == "ping":
-                await ws.send_str("pong")
-            elif message.type == WSMsgType.ERROR:
-                break
-    except ConnectionResetError:
-        pass
-    finally:
-        hub.unlisten(agent, queue)
-        if pusher is not None:
-            pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pusher
-        request.app[SOCKETS].discard(ws)
-    return ws
+
+    return await hold(request, ws, agent, queue, opening, lambda: _push(ws, agent, queue))

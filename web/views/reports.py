@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from dialer.accounts.users import list_users
-from dialer.reports.files import as_csv, as_xlsx
+from dialer.reports.files import as_csv, as_xlsx, columns
 from dialer.reports.metrics import KINDS
 from dialer.reports.period import Period, PeriodError, parse_period, this_week
 from dialer.reports.runner import report
@@ -23,7 +22,7 @@ from dialer.reports.trend import trend
 
 from ..auth import SUPERVISORS, json_error, requires
 from ..charts import Series, grouped_bars, stacked_bars
-from ..i18n import _, day, money, number
+from ..i18n import _, day, money, number, percent
 from ..keys import CLOCK, CONFIG, ENGINE
 from ..render import render
 from ..reportlabels import cell, column_label, kind_labels, state_series
@@ -60,13 +59,20 @@ def _rows(request: web.Request, kind: str, period: Period, agent: str | None) ->
     return report(app[ENGINE], app[CONFIG], kind, period, now=app[CLOCK](), agent=agent)
 
 
-def _agents(request: web.Request) -> list[str]:
-    with Session(request.app[ENGINE]) as session:
-        return [u.name for u in list_users(session) if u.role == "agent"]
+def _reads(request: web.Request, kind: str, period: Period, agent: str | None
+           ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[str]]:
+    """Everything the page shows, read in one worker thread: the rows, their course over time, the agents."""
+    app = request.app
+    rows = _rows(request, kind, period, agent)
+    series = trend(app[ENGINE], period, agent=agent, kind=kind, grace_days=app[CONFIG].reports.grace_days) \
+        if kind in ("outcomes", "promises") else None
+    with Session(app[ENGINE]) as session:
+        agents = [u.name for u in list_users(session) if u.role == "agent"]
+    return rows, series, agents
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.0f} %"
+    return percent(value, 0)
 
 
 def _hours(value: float) -> str:
@@ -75,7 +81,7 @@ def _hours(value: float) -> str:
 
 def _whole(currency: str) -> Callable[[float], str]:
     """Amounts on an axis: whole units, no cents."""
-    return lambda v: re.sub(r"[.,]00(?=\D*$)", "", money(str(round(v)), currency))
+    return lambda v: money(str(round(v)), currency, places=0)
 
 
 def _label(point: dict[str, Any], unit: str) -> str:
@@ -161,18 +167,14 @@ async def page(request: web.Request) -> web.Response:
     except BadQuery as exc:
         kind = request.match_info.get("kind", "outcomes")
         period, agent, error = this_week(_today(request), cfg.team.timezone), None, str(exc)
-    rows = await asyncio.to_thread(_rows, request, kind, period, agent)
-    series = None
-    if kind in ("outcomes", "promises"):
-        series = await asyncio.to_thread(trend, request.app[ENGINE], period, agent=agent, kind=kind,
-                                         grace_days=cfg.reports.grace_days)
-    agents = await asyncio.to_thread(_agents, request)
-    columns = list(dict.fromkeys(k for r in rows for k in r))
+    rows, series, agents = await asyncio.to_thread(_reads, request, kind, period, agent)
+    names = columns(rows)
     context = {
         "kind": kind, "kinds": kind_labels(), "period": period, "agent": agent, "agents": agents, "error": error,
-        "rows": rows, "columns": [column_label(c, cfg) for c in columns],
-        "table": [[cell(c, r.get(c), cfg.team.currency) for c in columns] for r in rows],
-        "numeric": [c not in ("agent", "bucket") for c in columns],
+        "columns": [column_label(c, cfg) for c in names],
+        "table": [[cell(c, r.get(c), cfg.team.currency) for c in names] for r in rows],
+        "totals": [r.get("agent", "") is None or r.get("bucket") == "total" for r in rows],  # the team's row
+        "numeric": [c not in ("agent", "bucket") for c in names],
         "charts": charts(kind, rows, series, cfg.team.currency),
         "presets": [(label, _link(kind, a, b, agent), a == period.first and b == period.last)
                     for label, a, b in _presets(_today(request))],

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dialer.live.events import LiveEvent
 from dialer.reports.today import counters, team_day
 
 from ..auth import SUPERVISORS, requires
 from ..i18n import _
-from ..keys import CLOCK, CONFIG, ENGINE, FLOOR, HUB, SOCKETS
+from ..keys import CLOCK, CONFIG, ENGINE, FLOOR, HUB
 from ..render import render
+from ..sockets import hold
 from .floor import pause_codes
 
 log = logging.getLogger(__name__)
@@ -105,28 +105,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     """GET /wallboard/ws: the board first, then each state change at once and the counters as calls happen."""
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
-    request.app[SOCKETS].add(ws)
-    hub = request.app[HUB]
-    events = hub.listen("*")  # before the board is read: a change in between is sent again after it, not lost
-    pusher: asyncio.Task[None] | None = None
-    try:
+    events = request.app[HUB].listen("*")  # before the board is read: a change in between is sent again after it
+
+    async def opening() -> None:
         await ws.send_json({"type": "board", **await _board(request, queue=False)})
-        pusher = asyncio.ensure_future(_push(ws, request, events))
-        async for message in ws:
-            if message.type == WSMsgType.TEXT and message.data == "ping":
-                await ws.send_str("pong")
-            elif message.type == WSMsgType.ERROR:
-                break
-    except ConnectionResetError:
-        pass
-    finally:
-        hub.unlisten("*", events)
-        if pusher is not None:
-            pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pusher
-        request.app[SOCKETS].discard(ws)
-    return ws
+
+    return await hold(request, ws, "*", events, opening, lambda: _push(ws, request, events))
 
 
 def setup_routes(app: web.Application) -> None:
