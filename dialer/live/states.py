@@ -11,7 +11,11 @@ ON_A_CALL = frozenset({"dialing", "ringing", "talking"})
 
 
 class StateRefused(ValueError):
-    """A state change that cannot be made; the message says why."""
+    """A state change that cannot be made; the message says why, `reason` names the rule (for translated texts)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # not_chosen | on_call | no_code | unknown_code | code_without_pause
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,21 @@ def chosen(current: AgentState | None, state: str, code: str | None, known_codes
     """Check a state the agent asks for; the pause code to store (None unless paused), or StateRefused."""
     if state not in CHOSEN:
         raise StateRefused(f"state must be one of {', '.join(CHOSEN)}, not {state!r}"
-                           + (" (that state follows the call)" if state in STATES else ""))
+                           + (" (that state follows the call)" if state in STATES else ""), "not_chosen")
     if current is not None and current.state in ON_A_CALL and state != "offline":
-        raise StateRefused(f"{current.agent} is on a call ({current.state}): the state follows the call until it ends")
+        # A pause during a call would misreport talk time, and the call cannot wait: the agent pauses from the
+        # wrap-up, which stops the dialling session before power mode dials the next debtor.
+        raise StateRefused(f"{current.agent} is on a call ({current.state}): the state follows the call until it ends",
+                           "on_call")
     if state == "paused":
         if not code:
-            raise StateRefused("a pause needs a pause code: " + ", ".join(sorted(known_codes)))
+            raise StateRefused("a pause needs a pause code: " + ", ".join(sorted(known_codes)), "no_code")
         if code not in known_codes:
-            raise StateRefused(f"unknown pause code {code!r}: use one of {', '.join(sorted(known_codes))}")
+            raise StateRefused(f"unknown pause code {code!r}: use one of {', '.join(sorted(known_codes))}",
+                               "unknown_code")
         return code
     if code:
-        raise StateRefused(f"a pause code belongs to a pause, not to {state!r}")
+        raise StateRefused(f"a pause code belongs to a pause, not to {state!r}", "code_without_pause")
     return None
 
 

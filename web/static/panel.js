@@ -8,7 +8,7 @@
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const $ = (id) => document.getElementById(id);
   const panel = $("call");
-  let attemptId = null, answeredAt = null, timer = null, clockSkew = 0;
+  let attemptId = null, answeredAt = null, timer = null, clockSkew = 0, callLive = false;
 
   async function post(url, body) {
     const resp = await fetch(url, {
@@ -38,7 +38,8 @@
     $("hangup").disabled = !live;
     document.querySelectorAll("button.mark").forEach((b) => { b.disabled = state !== "answered"; });
     if ($("record")) $("record").disabled = state !== "answered";
-    document.querySelectorAll("button.dial").forEach((b) => { b.disabled = live || !!data.blocked; });
+    callLive = live;
+    dialButtons();
     if (ev) {
       $("call-number").textContent = ev.number || "";
       $("call-contact").textContent = ev.contact_ref || "";
@@ -66,6 +67,7 @@
   function onEvent(ev) {
     if (ev.debtor_ref && ev.debtor_ref !== data.debtor_ref && ev.replay) return;
     if (ev.kind === "error") { $("call-error").textContent = (ev.detail && ev.detail.message) || msg.error; show($("call-error"), true); return; }
+    if (ev.kind === "agent_state") { agentState.show(ev.detail); return; }
     if (["dialing", "ringing", "answered", "ended"].includes(ev.kind)) {
       if (ev.replay && ev.kind === "ended") { setState("idle"); return; }
       setState(ev.kind, ev);
@@ -85,6 +87,89 @@
       setTimeout(connect, 2000);
     };
   }
+
+  // A paused agent is not dialled: the dial buttons wait for Resume (the hint says so).
+  function dialButtons() {
+    const paused = agentState.paused();
+    document.querySelectorAll("button.dial").forEach((b) => {
+      b.disabled = callLive || !!data.blocked || paused;
+      if (paused) b.title = agentState.msg.dial_paused; else b.removeAttribute("title");
+    });
+  }
+
+  // --- the agent's own state: pause with a reason, resume ------------------
+  const agentState = (function () {
+    const box = $("agent-state");
+    const text = JSON.parse(box.dataset.messages);
+    let current = null, codes = [], ticker = null;
+    const clock = new Intl.DateTimeFormat(document.documentElement.lang || "en",
+                                          {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: data.timezone});
+    const since = (iso) => clock.format(new Date(iso));
+    const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+    const label = (code) => ((codes.find((c) => c.code === code) || {}).label) || code;
+    const limit = (code) => (codes.find((c) => c.code === code) || {}).max_minutes || null;
+
+    function error(message) { $("agent-state-error").textContent = message || ""; show($("agent-state-error"), !!message); }
+    function elapsed() {
+      if (!current || !current.since) { $("agent-state-time").textContent = "–"; return; }
+      const seconds = (Date.now() - clockSkew - Date.parse(current.since)) / 1000;
+      const hours = Math.floor(seconds / 3600);
+      $("agent-state-time").textContent = (hours > 0 ? hours + ":" : "") + fmt(seconds - hours * 3600);
+      const max = current.state === "paused" ? limit(current.code) : null;
+      const over = !!max && seconds > max * 60;
+      box.dataset.over = over ? "true" : "false";
+      $("agent-state-time").title = over ? fill(text.over, {minutes: max}) : "";
+    }
+    function render() {
+      const state = current ? current.state : "offline";
+      const paused = state === "paused";
+      box.dataset.state = state;
+      box.dataset.code = paused ? current.code || "" : "";
+      $("agent-state-label").textContent = paused ? label(current.code) : (text[state] || state);
+      $("agent-state-since").textContent = !current || !current.since ? ""
+        : paused ? fill(text.paused_since, {label: label(current.code), time: since(current.since)})
+          : fill(text.since, {time: since(current.since)});
+      const onCall = ["dialing", "ringing", "talking"].includes(state);
+      show($("pause-form"), !paused); show($("resume"), paused);
+      $("pause").disabled = onCall || codes.length === 0;
+      $("agent-state-hint").textContent = onCall ? text.on_call : paused ? text.dial_paused : "";
+      show($("agent-state-hint"), onCall || paused);
+      if (ticker) clearInterval(ticker);
+      elapsed(); ticker = setInterval(elapsed, 1000);
+      dialButtons();
+    }
+    let pushed = 0;
+    function showState(next) { if (next) { current = next; render(); } }
+    function pushedState(next) { pushed += 1; showState(next); }
+    async function choose(body) {
+      error("");
+      $("pause").disabled = true; $("resume").disabled = true;
+      const r = await post("/api/v1/agent/state", body);
+      $("resume").disabled = false;
+      if (!r.ok) { error(r.json.text || r.json.error || text.error); render(); return; }
+      showState(r.json);
+    }
+    async function load() {
+      const before = pushed;
+      try {
+        const resp = await fetch("/api/v1/agent/state", {credentials: "same-origin", headers: {Accept: "application/json"}});
+        if (!resp.ok) throw new Error(String(resp.status));
+        const json = await resp.json();
+        codes = json.pause_codes || [];
+        $("pause-code").replaceChildren(...codes.map((c) => {
+          const option = document.createElement("option"); option.value = c.code; option.textContent = c.label; return option;
+        }));
+        // A change pushed while this read was under way is newer than what it returns.
+        if (pushed === before) showState(json); else render();
+      } catch (e) { error(text.unreachable); }
+    }
+    $("pause-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      choose({state: "paused", code: $("pause-code").value});
+    });
+    $("resume").addEventListener("click", () => choose({state: "ready"}));
+    return {msg: text, show: pushedState, load, paused: () => !!current && current.state === "paused"};
+  })();
 
   document.querySelectorAll("button.dial").forEach((button) => {
     button.addEventListener("click", async () => {
@@ -218,5 +303,6 @@
   $("confirm-save").addEventListener("click", () => save(true));
 
   setState("idle");
+  agentState.load();
   connect();
 })();

@@ -10,7 +10,7 @@ from aiohttp import web
 from dialer.live.states import StateRefused
 
 from ..auth import SUPERVISORS, current_user, json_error, requires
-from ..i18n import current_language
+from ..i18n import _, current_language
 from ..keys import CONFIG, DIAL_SESSIONS, FLOOR
 
 
@@ -19,6 +19,16 @@ def pause_codes(request: web.Request) -> list[dict[str, Any]]:
     language = current_language.get()
     return [{"code": c.code, "label": c.label(language), "max_minutes": c.max_minutes}
             for c in request.app[CONFIG].pause_codes]
+
+
+def refusal_text(reason: str) -> str:
+    """A refused state change said in the page's language, for the panel (`error` stays the dialer's own)."""
+    texts = {
+        "on_call": _("You are on a call. You can pause once it has ended, during the wrap-up."),
+        "unknown_code": _("That pause code is not configured. Reload the page and choose another one."),
+        "no_code": _("Choose a reason for the pause."),
+    }
+    return texts.get(reason) or _("That state cannot be chosen now.")
 
 
 async def own_state(request: web.Request) -> web.Response:
@@ -43,7 +53,8 @@ async def choose_state(request: web.Request) -> web.Response:
     try:
         state = await request.app[FLOOR].choose(agent, body["state"], body.get("code") or None)
     except StateRefused as exc:
-        return json_error(400, str(exc), field="code" if "code" in str(exc) else "state")
+        return json_error(400, str(exc), field="code" if "code" in exc.reason else "state", reason=exc.reason,
+                          text=refusal_text(exc.reason))
     await request.app[DIAL_SESSIONS].follow_choice(agent, state.state)
     return web.json_response(state.to_json())
 
