@@ -33,12 +33,12 @@ class CallState:
 
     ref: str
     uri: str
-    role: str  # debtor | agent | incoming | forward (our leg of a forwarded incoming call)
+    role: str  # debtor | agent | incoming | forward (our leg of a forwarded incoming call) | monitor (a supervisor)
     record: bool = False
     bridge: bool = False
     greet: bool = False  # incoming: play the greeting and record what the caller says
     rejected: bool = False  # incoming: we refused it (else an unanswered end means the caller gave up)
-    partner: str | None = None  # incoming ⇄ forward: the other leg's ref
+    partner: str | None = None  # incoming ⇄ forward: the other leg's ref; monitor: the call it joins
     hangup_after_s: float | None = None
     got_response: bool = False
     rang: bool = False

@@ -143,6 +143,23 @@ class Worker:
                               ring_timeout_s=ring_timeout_s)
         return await self._call(cmd, withheld=False)
 
+    async def monitor(self, ref: str, uri: str, mode: str = "listen", *, ring_timeout_s: float = 30.0) -> CallHandle:
+        """Join the supervisor's phone `uri` to live call `ref` (or change its mode); the handle is the leg's."""
+        leg = f"{ref}.monitor"
+        handle = self._calls.get(leg)
+        cmd = P.Monitor(id=self._next_id(), call=ref, uri=uri, mode=mode, ring_timeout_s=ring_timeout_s)
+        if handle is not None and not handle.ended:
+            await self._request(cmd)
+            return handle
+        # Registered before the request: the leg's first event may be read before the reply's waiter runs.
+        handle = self._calls[leg] = CallHandle(leg, uri, withheld=False, hangup=self.hangup)
+        try:
+            await self._request(cmd)
+        except BaseException:
+            self._calls.pop(leg, None)
+            raise
+        return handle
+
     async def _call(self, cmd: P.Dial | P.OpenAgentLine, *, withheld: bool) -> CallHandle:
         handle = CallHandle(cmd.call, cmd.uri, withheld=withheld, hangup=self.hangup,
                             record_start=self.start_recording)

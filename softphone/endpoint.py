@@ -43,6 +43,9 @@ class _Account(pj.Account):
             log.exception("onRegState failed")
 
 
+CODEC_PRIORITY = {"PCMA/8000/1": 200, "PCMU/8000/1": 199, "G722/16000/1": 198}
+
+
 class SipStack:
     """Creates and destroys the process's one Endpoint; call only on the pjsua2 thread."""
 
@@ -60,6 +63,13 @@ class SipStack:
             self.destroy()
             raise StackError(exc.info()) from None
 
+    def _prefer_codecs(self) -> None:
+        # G.711 first, as trunks speak it; then G.722 for wideband desk phones. Speex is the wheel's
+        # default, but between two of our endpoints it turned a steady tone into a signal that grew to
+        # clipping within two seconds (docs/softphone.md), so the codecs below are offered only last.
+        for info in self.endpoint.codecEnum2():
+            self.endpoint.codecSetPriority(info.codecId, CODEC_PRIORITY.get(info.codecId, min(info.priority, 1)))
+
     def _init(self, on_registration: OnRegistration, on_incoming: OnIncoming) -> None:
         s = self.settings
         cfg = pj.EpConfig()
@@ -73,6 +83,7 @@ class SipStack:
         cfg.medConfig.noVad = True
         self.endpoint.libInit(cfg)
         self.endpoint.audDevManager().setNullDev()
+        self._prefer_codecs()
         kind = pj.PJSIP_TRANSPORT_TCP if s.transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
         tcfg = pj.TransportConfig()
         tcfg.port = s.local_port

@@ -16,6 +16,7 @@ from .call import CallState, SoftCall, now
 from .callerid import present
 from .endpoint import SipStack
 from .mixer import Mixer
+from .monitoring import Monitoring
 from .outbound import call_params, start_call
 from .outcome import HangupCause, Outcome, classify
 from .pacing import Pacer
@@ -24,6 +25,7 @@ from .reception import Parts, Reception
 log = logging.getLogger(__name__)
 
 Emit = Callable[[P.Message], None]
+Placed = P.Dial | P.OpenAgentLine | P.Monitor  # the commands that place a call of ours
 
 
 class Engine:
@@ -35,9 +37,10 @@ class Engine:
         self._stack: SipStack | None = None
         self._settings: P.Start | None = None
         self._calls: dict[str, SoftCall] = {}
-        self._pending: deque[P.Dial | P.OpenAgentLine] = deque()
+        self._pending: deque[Placed] = deque()
         self._dead: list[SoftCall] = []
         self._mixer: Mixer | None = None
+        self._monitoring: Monitoring | None = None
         self._announcements: dict[str, str] = {}
         self._agent_ref: str | None = None
         self._pacer = Pacer()
@@ -104,10 +107,11 @@ class Engine:
         if self._stack is None:
             raise RuntimeError("the SIP stack is not started")
         if isinstance(command, (P.Dial, P.OpenAgentLine)):
-            if command.call in self._calls or any(p.call == command.call for p in self._pending):
-                raise ValueError(f"call {command.call!r} already exists")
-            self._pending.append(command)
+            self._enqueue(command)
             return {"queued": len(self._pending)}
+        if isinstance(command, P.Monitor):
+            assert self._monitoring is not None
+            return self._monitoring.request(command, self._enqueue)
         if isinstance(command, P.Hangup):
             return self._hangup(command.call, HangupCause.AGENT)
         if isinstance(command, P.RecordStart):
@@ -124,6 +128,7 @@ class Engine:
             raise RuntimeError("already started")
         self._settings = cmd
         self._mixer = Mixer(cmd.recording_dir, self._emit)
+        self._monitoring = Monitoring(self._calls, self._mixer, self._agent_audio)
         self._stack = SipStack(cmd, on_registration=self._on_registration, on_incoming=self._on_incoming)
         self._reception = Reception(Parts(
             stack=self._stack, settings=cmd, emit=self._emit, mixer=self._mixer, calls=self._calls,
@@ -147,22 +152,29 @@ class Engine:
 
     # -- dialling -------------------------------------------------------------
 
+    def _enqueue(self, cmd: Placed) -> None:
+        if cmd.call in self._calls or any(p.call == cmd.call for p in self._pending):
+            raise ValueError(f"call {cmd.call!r} already exists")
+        self._pending.append(cmd)
+
     def _dispatch_pending(self) -> None:
         while self._pending and self._pacer.may_start(now()):
             self._place(self._pending.popleft())
 
-    def _place(self, cmd: P.Dial | P.OpenAgentLine) -> None:
-        assert self._stack is not None and self._settings is not None
-        is_agent = isinstance(cmd, P.OpenAgentLine)
+    def _place(self, cmd: Placed) -> None:
+        assert self._stack is not None and self._settings is not None and self._monitoring is not None
+        dial = cmd if isinstance(cmd, P.Dial) else None
+        role = "debtor" if dial else "agent" if isinstance(cmd, P.OpenAgentLine) else "monitor"
         state = CallState(
             ref=cmd.call,
             uri=cmd.uri,
-            role="agent" if is_agent else "debtor",
-            record=not is_agent and cmd.record,
-            bridge=not is_agent and cmd.bridge,
-            hangup_after_s=None if is_agent else cmd.hangup_after_s,
+            role=role,
+            record=bool(dial and dial.record),
+            bridge=bool(dial and dial.bridge),
+            hangup_after_s=dial.hangup_after_s if dial else None,
+            partner=self._monitoring.target_of(cmd.call),
         )
-        withhold = (not is_agent) and cmd.withhold
+        withhold = bool(dial and dial.withhold)
         shown = present(self._settings.caller_id, self._stack.trunk_host, withhold=withhold)
         call, started, error = start_call(self._stack.account, state, self._on_call_change,
                                           call_params(shown.headers, shown.from_uri),
@@ -172,19 +184,22 @@ class Engine:
             self._emit(P.CallEvent(call=cmd.call, kind="ended", at=time.time(), sip_code=None,
                                    sip_reason=error, code_source="local", outcome="failed"))
             self._dead.append(call)
+            self._monitoring.forget(cmd.call)
             return
         self._pacer.started(started)
         self._calls[cmd.call] = call
-        if is_agent:
+        if role == "agent":
             self._agent_ref = cmd.call
-        elif cmd.announcement:
-            self._announcements[cmd.call] = cmd.announcement
+        elif dial and dial.announcement:
+            self._announcements[cmd.call] = dial.announcement
         self._emit(P.CallEvent(call=cmd.call, kind="calling", at=time.time(), sip_call_id=call.getInfo().callIdString))
 
     def _hangup(self, ref: str, cause: HangupCause) -> dict:
         for pending in list(self._pending):
             if pending.call == ref:
                 self._pending.remove(pending)
+                assert self._monitoring is not None
+                self._monitoring.forget(ref)
                 self._emit(P.CallEvent(call=ref, kind="ended", at=time.time(), outcome="cancelled",
                                        sip_reason="cancelled before dialling", code_source="local"))
                 return {"state": "cancelled"}
@@ -238,7 +253,7 @@ class Engine:
 
     def _connect_media(self, call: SoftCall) -> None:
         s = call.state
-        assert self._mixer is not None and self._settings is not None
+        assert self._mixer is not None and self._monitoring is not None
         if call.audio is None:
             return
         if s.role in ("incoming", "forward"):
@@ -247,6 +262,9 @@ class Engine:
         elif s.role == "debtor":
             agent = self._agent_audio() if s.bridge else None
             self._mixer.connect_debtor(call, agent, record=s.record, announcement=self._announcements.pop(s.ref, None))
+        elif s.role == "monitor":
+            self._monitoring.media(call)
+        self._monitoring.refresh(s.ref)  # a supervisor already joined hears this call's audio from now on
 
     def _record_start(self, ref: str) -> dict:
         call = self._calls.get(ref)
@@ -254,8 +272,9 @@ class Engine:
             raise KeyError(f"no live debtor call {ref!r}")
         if call.audio is None:
             raise RuntimeError(f"call {ref!r} has no audio yet")
-        assert self._mixer is not None
+        assert self._mixer is not None and self._monitoring is not None
         started = self._mixer.start_recording(call, self._agent_audio() if call.state.bridge else None)
+        self._monitoring.refresh(ref)  # a barging supervisor is recorded from now on too
         return {"started": started}
 
     def _ended(self, call: SoftCall) -> None:
@@ -268,6 +287,9 @@ class Engine:
         if s.role == "incoming" and not s.answered:
             outcome = Outcome.DECLINED if s.rejected else Outcome.CANCELLED
         self._dead.append(call)
+        assert self._monitoring is not None
+        for leg in self._monitoring.legs_on(s.ref):  # nothing left to listen to
+            self._hangup(leg, HangupCause.AGENT)
         if s.role in ("incoming", "forward"):
             assert self._reception is not None
             if s.role == "forward":  # our own leg: the caller's call reports what became of it
@@ -293,6 +315,8 @@ class Engine:
             self._announcements.pop(ref, None)
             if self._reception is not None:
                 self._reception.forget(ref)
+            if self._monitoring is not None:
+                self._monitoring.forget(ref)
             if self._mixer is not None:
                 self._mixer.finish(ref)
         del dead, call

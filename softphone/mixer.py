@@ -26,6 +26,7 @@ class Mixer:
         self._emit = emit
         # Recorders and players live exactly as long as the call they belong to.
         self._media: dict[str, tuple[RecordingParts | None, list[pj.AudioMedia]]] = {}
+        self._recorders: dict[str, tuple[pj.AudioMediaRecorder, pj.AudioMediaRecorder | None]] = {}
         self._closing: list[tuple[str, RecordingParts, float]] = []
         self._merger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge")
 
@@ -38,6 +39,10 @@ class Mixer:
         """True if call `ref` is being recorded."""
         parts = self._media.get(ref, (None, []))[0]
         return parts is not None
+
+    def recorders(self, ref: str) -> tuple[pj.AudioMediaRecorder | None, pj.AudioMediaRecorder | None]:
+        """Call `ref`'s (debtor, agent) recorders while it is recorded, else (None, None)."""
+        return self._recorders.get(ref, (None, None))
 
     def _keep(self, ref: str, item: pj.AudioMedia, parts: RecordingParts | None = None) -> None:
         old_parts, items = self._media.get(ref, (None, []))
@@ -79,11 +84,13 @@ class Mixer:
         debtor_rec.createRecorder(str(parts.debtor))
         call.audio.startTransmit(debtor_rec)
         self._keep(ref, debtor_rec, parts)
+        agent_rec = None
         if agent is not None:
             agent_rec = pj.AudioMediaRecorder()
             agent_rec.createRecorder(str(parts.agent))
             agent.startTransmit(agent_rec)
             self._keep(ref, agent_rec)
+        self._recorders[ref] = (debtor_rec, agent_rec)
         self._emit(P.CallEvent(call=ref, kind="recording_started", at=time.time()))
         return True
 
@@ -103,6 +110,7 @@ class Mixer:
     def finish(self, ref: str) -> None:
         """The call is gone: release its media; its recording is merged once pjmedia has closed it."""
         parts, items = self._media.pop(ref, (None, []))
+        self._recorders.pop(ref, None)
         # With mainThreadOnly the recorder is destroyed (and its WAV header
         # written) on a later libHandleEvents turn, not by this clear().
         items.clear()

@@ -122,6 +122,22 @@ class Route(Message):
     ring_timeout_s: float = 20.0  # forward: give up (and greet) after this long
 
 
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+
+@message
+@dataclass
+class Monitor(Message):
+    """Join a supervisor's phone to live bridged call `call`, or change how it is joined (see MONITOR_MODES)."""
+
+    type: ClassVar[str] = "monitor"
+    id: int
+    call: str  # the debtor (or bridged incoming) call; the supervisor's leg is f"{call}.monitor"
+    uri: str  # the supervisor's own phone
+    mode: str = "listen"  # listen: hears both | whisper: the agent hears them too | barge: all three talk
+    ring_timeout_s: float = 30.0
+
+
 @message
 @dataclass
 class Ping(Message):
