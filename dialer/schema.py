@@ -5,6 +5,7 @@ from __future__ import annotations
 # Imported for their side effect: each module declares its tables on Base.metadata.
 from .accounts import models as _accounts  # noqa: F401
 from .blocks import model as _blocks  # noqa: F401
+from .calllog import monitoring as _monitoring  # noqa: F401
 from .dossiers import callbacks as _callbacks  # noqa: F401
 from .dossiers import casework as _casework  # noqa: F401
 from .dossiers import correspondence as _correspondence  # noqa: F401

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, demo, floor, live, pages, recordings, reports, session, wallboard
+from .views import api, calendar, calls, demo, floor, live, monitor, pages, recordings, reports, session, wallboard
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -40,6 +40,7 @@ def setup_routes(app: web.Application) -> None:
     calendar.setup_routes(app)
     session.setup_routes(app)
     floor.setup_routes(app)
+    monitor.setup_routes(app)
     wallboard.setup_routes(app)
     reports.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)

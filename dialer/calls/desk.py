@@ -18,6 +18,7 @@ from softphone.reception import TRANSFER_HEADER
 from ..calllog.journal import CallLog
 from ..live.events import EventHub, LiveEvent
 from ..settings.config import Config
+from .monitor import Monitor
 from .telephony import AgentLineError, DialRequest, Telephony, coordinator_id
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ class Desk:
         self._started = False
         self._lock = asyncio.Lock()
         self._expected: dict[str, tuple[CallTarget, float]] = {}  # transfer token → caller, deadline
+        # Silent monitoring (where the team's rules allow it): the agent's panel is not told.
+        tell = self._publish if cfg.wallboard.show_monitoring else (lambda *a, **k: None)
+        self.monitor = Monitor(agent, self.telephony.worker, calllog._sessions, tell,
+                               ring_timeout_s=cfg.sip.ring_timeout_s)
 
     @property
     def busy(self) -> bool:
@@ -190,6 +195,10 @@ class Desk:
             log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
             self._publish("error", detail={"message": "lost track of the call; see the log"}, **own)
 
+    async def supervise(self, supervisor: str, phone: str | None, action: str) -> dict[str, object]:
+        """A supervisor listens in on, whispers to, barges into, or leaves this desk's call (see Monitor)."""
+        return await self.monitor.act(self._handle, self.current, supervisor=supervisor, phone=phone, action=action)
+
     async def start_recording(self) -> bool:
         """Record the current answered call from now on (on-demand recording); False if there is none."""
         handle = self._handle
@@ -269,6 +278,10 @@ class Switchboard:
             if event.kind in ("forward_failed", "ended"):
                 return "failed"
         return "failed"
+
+    def find(self, agent: str) -> Desk | None:
+        """The agent's desk on this coordinator, if it was opened."""
+        return self._desks.get(agent)
 
     def desks(self) -> list[Desk]:
         """All desks opened so far."""

@@ -20,7 +20,7 @@ class LiveEvent:
     """One thing that happened on an agent's telephone (or for an agent), for the live panel."""
 
     agent: str
-    kind: str  # agent_line | dialing | ringing | answered | ended | recording | refused | reminder | error
+    kind: str  # agent_line | dialing | ringing | answered | ended | recording | refused | reminder | error | monitor
     at: datetime
     attempt_id: int | None = None
     debtor_ref: str | None = None
@@ -53,8 +53,9 @@ class EventHub:
             observe(event)
         previous = self.last.get(event.agent)
         # A late event of an older call (its recording) must not hide the state of the call after it.
-        if event.kind != "agent_state" and not (previous is not None and previous.attempt_id and event.attempt_id
-                                                and event.attempt_id < previous.attempt_id):
+        older = previous is not None and previous.attempt_id and event.attempt_id \
+            and event.attempt_id < previous.attempt_id
+        if event.kind not in ("agent_state", "monitor") and not older:
             self.last[event.agent] = event
         if event.agent == "*":
             targets = {q for queues in self._queues.values() for q in queues}
