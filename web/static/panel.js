@@ -64,10 +64,21 @@
     }
   }
 
+  // A supervisor on the call: said plainly while it lasts (unless the team monitors silently).
+  function monitored(detail) {
+    const el = $("call-monitored");
+    const texts = JSON.parse(el.dataset.texts);
+    el.dataset.mode = detail.mode || "";
+    el.textContent = detail.mode ? texts[detail.mode].replace("{supervisor}", detail.supervisor || "") : "";
+    show(el, Boolean(detail.mode));
+  }
+
   function onEvent(ev) {
     if (ev.debtor_ref && ev.debtor_ref !== data.debtor_ref && ev.replay) return;
     if (ev.kind === "error") { $("call-error").textContent = (ev.detail && ev.detail.message) || msg.error; show($("call-error"), true); return; }
     if (ev.kind === "agent_state") { agentState.show(ev.detail); return; }
+    if (ev.kind === "monitor") { monitored(ev.detail || {}); return; }
+    if (ev.kind === "dialing" || ev.kind === "ended") monitored({});
     if (["dialing", "ringing", "answered", "ended"].includes(ev.kind)) {
       if (ev.replay && ev.kind === "ended") { setState("idle"); return; }
       setState(ev.kind, ev);

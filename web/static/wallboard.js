@@ -10,6 +10,8 @@
   const labels = new Map(setup.pause_codes.map((p) => [p.code, p.label]));
   const lang = document.documentElement.lang || "nl";
   const money = new Intl.NumberFormat(lang === "nl" ? "nl-NL" : "en-GB", {style: "currency", currency: setup.currency});
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const monitoring = new Map();  // agent → the mode this supervisor is on their call in
   let skew = 0;  // the server's clock minus this screen's, so a wrong wall-screen clock shows right times
 
   function limitMinutes(a) {
@@ -33,6 +35,18 @@
       el.className = cls;
       li.appendChild(el);
     }
+    // Listening in: shown while the agent talks (CSS), for a supervisor with a phone of their own.
+    const tools = document.createElement("span");
+    tools.className = "wb-monitor";
+    for (const mode of ["listen", "whisper", "barge", "stop"]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.mode = mode;
+      b.textContent = setup.monitor.modes[mode];
+      b.addEventListener("click", () => monitor(a.agent, mode));
+      tools.appendChild(b);
+    }
+    li.appendChild(tools);
     return li;
   }
 
@@ -44,7 +58,30 @@
     li.querySelector(".wb-state").textContent = text;
     const debtor = li.querySelector(".wb-debtor");
     debtor.textContent = a.debtor_ref || "";
+    li.dataset.monitor = monitoring.get(a.agent) || "";
+    if (a.state !== "talking" && monitoring.has(a.agent)) monitoring.delete(a.agent);  // the call is over
     if (a.debtor_ref) debtor.href = "/dossiers/" + encodeURIComponent(a.debtor_ref); else debtor.removeAttribute("href");
+  }
+
+  function say(text, problem) {
+    const el = document.getElementById("wb-monitor-msg");
+    el.textContent = text;
+    el.dataset.problem = problem ? "true" : "false";
+  }
+
+  async function monitor(agent, mode) {
+    if (!setup.monitor.phone) { say(setup.monitor.no_phone, true); return; }
+    let answer, body = {};
+    try {
+      answer = await fetch("/api/v1/agents/" + encodeURIComponent(agent) + "/monitor", {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify({mode: mode})});
+      body = await answer.json();
+    } catch (err) { say(String(err), true); return; }
+    if (!answer.ok) { say(body.error || String(answer.status), true); return; }
+    if (mode === "stop") { monitoring.delete(agent); say(setup.monitor.stopped.replace("{agent}", agent), false); }
+    else { monitoring.set(agent, mode); say(setup.monitor.ringing.replace("{agent}", agent) + " (" + setup.monitor.modes[mode] + ")", false); }
+    render();
   }
 
   function render() {

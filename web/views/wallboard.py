@@ -12,7 +12,7 @@ from aiohttp import web
 from dialer.live.events import LiveEvent
 from dialer.reports.today import counters, team_day
 
-from ..auth import SUPERVISORS, requires
+from ..auth import SUPERVISORS, current_user, requires
 from ..i18n import _
 from ..keys import CLOCK, CONFIG, ENGINE, FLOOR, HUB
 from ..render import render
@@ -30,7 +30,16 @@ def _setup(request: web.Request) -> dict[str, Any]:
     cfg = request.app[CONFIG]
     return {"pause_codes": pause_codes(request), "wrap_up_limit_minutes": cfg.wallboard.wrap_up_limit_minutes,
             "timezone": cfg.team.timezone, "currency": cfg.team.currency,
-            "states": state_labels()}
+            "states": state_labels(), "monitor": monitor_setup(request)}
+
+
+def monitor_setup(request: web.Request) -> dict[str, Any]:
+    """The listen-in buttons' labels, and whether the supervisor has a phone to listen with."""
+    return {"phone": bool(current_user(request).agent_line),
+            "modes": {"listen": _("Listen"), "whisper": _("Whisper"), "barge": _("Barge in"), "stop": _("Stop")},
+            "no_phone": _("Your profile has no phone to listen with: ask an admin to set your SIP line."),
+            "ringing": _("Your phone rings: answer it to join {agent}'s call."),
+            "stopped": _("You left {agent}'s call.")}
 
 
 def state_labels() -> dict[str, str]:
