@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from dialer.accounts.models import User
 from dialer.calllog.monitoring import log_action
 from dialer.live.events import LiveEvent
+from dialer.recordings.model import Recording
 from tests.test_web_browser import browser, signed_in  # noqa: F401
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, bearer, seeded, web_config
@@ -83,3 +85,27 @@ async def test_the_agent_sees_that_a_supervisor_is_on_the_call(
                                detail={"mode": None, "supervisor": "chef"}))
     await expect(notice).to_be_hidden()
     assert errors == []
+
+
+async def test_the_calls_recording_page_shows_who_listened_in_to_supervisors_only(
+        engine: Engine, db_url: str, tmp_path: Path, make_client: MakeClient) -> None:
+    from tests.test_web_recordings import NOW, recorded_call
+    from tests.webfixtures import add_account, login
+
+    add_account(engine, "anna", "agent")
+    add_account(engine, "chef", "supervisor")
+    client = await make_client(web_config(db_url, tmp_path))
+    rid = recorded_call(engine, tmp_path, "anna")
+    with Session(engine) as s, s.begin():
+        attempt_id = s.get(Recording, rid).attempt_id
+        for minute, action in ((1, "listen"), (2, "barge"), (4, "stop")):
+            log_action(s, attempt_id=attempt_id, supervisor="chef", agent="anna", action=action,
+                       at=NOW + timedelta(minutes=minute))
+    await login(client, "chef")
+    page = await (await client.get(f"/recordings/{rid}", headers={"Accept-Language": "en"})).text()
+    assert "Listened in" in page or "Meegeluisterd" in page
+    assert page.count("chef:") == 3 and ("joined the conversation" in page or "nam deel" in page)
+    agent = await make_client(web_config(db_url, tmp_path))
+    await login(agent, "anna")
+    page = await (await agent.get(f"/recordings/{rid}")).text()
+    assert 'id="monitoring"' not in page  # silent monitoring stays silent on the agent's own call

@@ -38,7 +38,7 @@ def log_action(session: Session, *, attempt_id: int, supervisor: str, agent: str
 
 
 def actions_on(session: Session, attempt_id: int) -> list[dict[str, object]]:
-    """The actions on one call in the order they happened, as JSON-ready dicts."""
+    """The actions on one call in the order they happened: supervisor, action, at (aware datetime)."""
     rows = session.scalars(select(MonitorAction).where(MonitorAction.attempt_id == attempt_id)
                            .order_by(MonitorAction.at, MonitorAction.id))
-    return [{"supervisor": r.supervisor, "action": r.action, "at": r.at.isoformat()} for r in rows]
+    return [{"supervisor": r.supervisor, "action": r.action, "at": r.at} for r in rows]

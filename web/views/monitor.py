@@ -43,7 +43,7 @@ async def monitoring_log(request: web.Request) -> web.Response:
 
     def read() -> list[dict[str, object]]:
         with request.app[SESSIONS]() as session:
-            return actions_on(session, attempt_id)
+            return [{**a, "at": a["at"].isoformat()} for a in actions_on(session, attempt_id)]
 
     return web.json_response({"attempt_id": attempt_id, "actions": await asyncio.to_thread(read)})
 

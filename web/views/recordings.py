@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.calllog.monitoring import actions_on
 from dialer.recordings.model import BOOKMARK_KINDS, Recording
 from dialer.recordings.reviews import (
     CHECKLIST,
@@ -93,16 +94,27 @@ async def recording_page(request: web.Request) -> web.Response:
     """The player: waveform, bookmarks, the QA checklist and earlier reviews."""
     rec = await _get(request)
     store = _store(request)
-    marks, reviews, problem = await asyncio.gather(
+    marks, reviews, problem, monitoring = await asyncio.gather(
         asyncio.to_thread(store.bookmarks, rec.attempt_id),
         asyncio.to_thread(reviews_of, request.app[SESSIONS], rec.id),
-        asyncio.to_thread(file_problem, rec) if rec.status != "purged" else asyncio.sleep(0, _("purged")))
+        asyncio.to_thread(file_problem, rec) if rec.status != "purged" else asyncio.sleep(0, _("purged")),
+        asyncio.to_thread(_monitoring, request, rec.attempt_id))
     lang = current_language.get()
     checklist = [{"key": i.key, "label": i.nl if lang == "nl" else i.en, "weight": i.weight} for i in CHECKLIST]
     return render("recording.html", request, {
         "rec": recording_json(rec), "waveform": rec.waveform or [], "problem": problem,
         "bookmarks": [{"offset_s": b.offset_s, "kind": b.kind, "label": b.label, "by": b.created_by} for b in marks],
-        "reviews": reviews, "checklist": checklist, "suggested": suggested(rec)})
+        "reviews": reviews, "checklist": checklist, "suggested": suggested(rec), "monitoring": monitoring,
+        "monitor_labels": {"listen": _("listened in"), "whisper": _("whispered to the agent"),
+                           "barge": _("joined the conversation"), "stop": _("left the call")}})
+
+
+def _monitoring(request: web.Request, attempt_id: int) -> list[dict[str, Any]]:
+    """Who listened in on the call (supervisors only see it: the agent may not be told of silent monitoring)."""
+    if not current_user(request).is_supervisor:
+        return []
+    with request.app[SESSIONS]() as session:
+        return actions_on(session, attempt_id)
 
 
 async def recording_audio(request: web.Request) -> web.StreamResponse:
