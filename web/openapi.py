@@ -81,7 +81,8 @@ _SCHEMAS: dict[str, Any] = {
     "LiveEvent": {"type": "object", "properties": {
         "agent": {"type": "string"},
         "kind": {"type": "string", "enum": ["agent_line", "dialing", "ringing", "answered", "ended", "recording",
-                                            "refused", "reminder", "error"]},
+                                            "refused", "reminder", "error", "preview", "agent_state",
+                                            "monitor"]},
         "at": {"type": "string", "format": "date-time"}, "attempt_id": {"type": "integer", "nullable": True},
         "debtor_ref": _NULLABLE_STRING, "contact_ref": _NULLABLE_STRING, "number": _NULLABLE_STRING,
         "withheld": {"type": "boolean"}, "outcome": _NULLABLE_STRING,
@@ -327,6 +328,31 @@ _PATHS: dict[str, Any] = {
             "agents": {"type": "array", "items": {"$ref": "#/components/schemas/AgentState"}},
             "pause_codes": {"type": "array", "items": {"$ref": "#/components/schemas/PauseCode"}}}},
             "The floor"), **_errors(401, 403)}}},
+    "/api/v1/agents/{name}/monitor": {"post": {
+        "operationId": "monitorAgent",
+        "summary": "Listen in on, whisper to, barge into or leave an agent's live call with your own phone "
+                   "(supervisors and admins; your phone is the SIP line in your profile)",
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["mode"], "properties": {
+                "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {
+            "agent": {"type": "string"}, "attempt_id": {"type": "integer"},
+            "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
+            "supervisor": {"type": "string"},
+            "leg": {"type": "string", "description": "the state of the call to your phone: queued, calling, "
+                                                     "ringing, answered or ended"}}}, "Done"),
+                      **_errors(400, 401, 403, 409)}}},
+    "/api/v1/attempts/{id}/monitoring": {"get": {
+        "operationId": "getMonitoring", "summary": "Who listened in on a call, how and when (supervisors and admins)",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "attempt_id": {"type": "integer"},
+            "actions": {"type": "array", "items": {"type": "object", "properties": {
+                "supervisor": {"type": "string"},
+                "action": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
+                "at": {"type": "string", "format": "date-time"}}}}}}, "The actions in order"),
+                      **_errors(401, 403)}}},
 }
 
 _DOCUMENT: dict[str, Any] = {
