@@ -55,7 +55,7 @@ def recipients(session: Session, cfg: Config) -> list[str]:
 def summary(engine: Engine, cfg: Config, day: date, now: datetime) -> tuple[str, str]:
     """The subject and text of the summary of `day`."""
     period = Period(day, day, cfg.team.timezone)
-    with engine.connect() as connection:
+    with metrics.reading(engine) as connection:
         calls = metrics.outcomes(connection, period)[-1]
         promised = metrics.promises(connection, period, cfg.reports.grace_days)[-1]
         book = metrics.ageing(connection, period)[-1]

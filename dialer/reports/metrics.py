@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func, literal, or_, select, type_coerce
-from sqlalchemy.engine import Connection
+from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy.engine import Connection, Engine
 
 from ..calllog.attempt import Attempt
 from ..dossiers.casework import Agreement
 from ..dossiers.ledger import Invoice, Payment
 from ..dossiers.wrapups import WrapUpRecord
 from ..live.floor import StateInterval
+from ..storage.columns import UTCDateTime
 from ..wrapup.outcomes import with_flag
 from .period import Period
 
@@ -40,6 +42,32 @@ def euros(value: int | None) -> str:
 
 def _agent_filter(column: Any, agent: str | None) -> Any:
     return column == agent if agent else literal(True)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for the reports' reads: on PostgreSQL without JIT compilation, for this transaction only."""
+    with engine.connect() as connection:
+        if _postgres(connection):
+            # Each report's statements cost 0.1-2 s; compiling them (JIT) added 0.6-1.6 s to every one of them.
+            connection.exec_driver_sql("SET LOCAL jit = off")
+        yield connection
+
+
+def _postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _seconds(connection: Connection, later: Any, earlier: Any) -> Any:
+    """later − earlier in seconds, computed by the database (PostgreSQL or SQLite)."""
+    if _postgres(connection):
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _days_after(connection: Connection, day: Any, days: int) -> Any:
+    """A date column plus a whole number of days, in SQL."""
+    return day + days if _postgres(connection) else func.date(day, f"+{days} days")
 
 
 def outcomes(connection: Connection, period: Period, agent: str | None = None) -> list[dict[str, Any]]:
@@ -89,24 +117,34 @@ def promises(connection: Connection, period: Period, grace_days: int, agent: str
         .where(Agreement.created_at >= period.starts, Agreement.created_at < period.ends,
                _agent_filter(Agreement.agent, agent))
         .group_by(Agreement.agent)).all()
+    # Per due promise, what was paid against it from the day it was made to its due date plus the grace days
+    # (on its invoice, or on account anything of the debtor's), summed by the database: a year's promises are
+    # hundreds of thousands, with their debtors' payments several times that.
+    paid = func.coalesce(func.sum(cents(Payment.amount)), 0)
+    against = (select(Agreement.agent.label("agent"), cents(Agreement.amount).label("amount"), paid.label("paid"))
+               .select_from(Agreement)
+               .outerjoin(Payment, and_(Payment.debtor_id == Agreement.debtor_id,
+                                        Payment.date >= func.date(Agreement.created_at),
+                                        Payment.date <= _days_after(connection, Agreement.due_date, grace_days),
+                                        or_(Agreement.invoice_id.is_(None),
+                                            Payment.invoice_id == Agreement.invoice_id)))
+               .where(Agreement.due_date >= period.first, Agreement.due_date <= period.last,
+                      Agreement.status != "cancelled", _agent_filter(Agreement.agent, agent))
+               .group_by(Agreement.id, Agreement.agent, Agreement.amount).subquery("against"))
     due = connection.execute(
-        select(Agreement.id, Agreement.agent, Agreement.debtor_id, Agreement.invoice_id, cents(Agreement.amount),
-               Agreement.due_date, Agreement.created_at)
-        .where(Agreement.due_date >= period.first, Agreement.due_date <= period.last,
-               Agreement.status != "cancelled", _agent_filter(Agreement.agent, agent))).all()
-    paid = _payments(connection, {row[2] for row in due}, period, grace_days)
+        select(against.c.agent, func.count(), func.sum(against.c.amount),
+               func.sum(case((against.c.paid < against.c.amount, against.c.paid), else_=against.c.amount)),
+               func.sum(case((against.c.paid >= against.c.amount, 1), else_=0)))
+        .group_by(against.c.agent)).all()
     per: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for who, count, amount in made:
         per[who]["made"] += int(count)
         per[who]["amount_made"] += int(amount or 0)
-    for _, who, debtor, invoice, amount, due_on, created in due:
-        counted = sum(p_amount for p_on, p_amount, p_invoice in paid.get(debtor, ())
-                      if created.date() <= p_on <= due_on + timedelta(days=grace_days)
-                      and (invoice is None or p_invoice == invoice))
-        per[who]["due"] += 1
-        per[who]["amount_due"] += int(amount)
-        per[who]["received"] += min(int(counted), int(amount))
-        per[who]["kept"] += int(counted >= amount)
+    for who, count, amount, received, kept in due:
+        per[who]["due"] += int(count)
+        per[who]["amount_due"] += int(amount or 0)
+        per[who]["received"] += int(received or 0)
+        per[who]["kept"] += int(kept or 0)
     rows = [_promise_row(who, values) for who, values in sorted(per.items(), key=lambda kv: kv[0] or "")]
     if agent is None or len(rows) != 1:
         team: dict[str, int] = defaultdict(int)
@@ -115,19 +153,6 @@ def promises(connection: Connection, period: Period, grace_days: int, agent: str
                 team[key] += value
         rows.append(_promise_row(None, team))
     return rows
-
-
-def _payments(connection: Connection, debtors: set[int], period: Period, grace_days: int
-              ) -> dict[int, list[tuple[date, int, int | None]]]:
-    found: dict[int, list[tuple[date, int, int | None]]] = defaultdict(list)
-    ids = sorted(debtors)
-    for start in range(0, len(ids), 5000):  # bounded IN lists
-        for debtor, on, amount, invoice in connection.execute(
-                select(Payment.debtor_id, Payment.date, cents(Payment.amount), Payment.invoice_id)
-                .where(Payment.debtor_id.in_(ids[start:start + 5000]),
-                       Payment.date <= period.last + timedelta(days=grace_days))):
-            found[debtor].append((on, int(amount), invoice))
-    return found
 
 
 def _promise_row(agent: str | None, v: dict[str, int]) -> dict[str, Any]:
@@ -176,18 +201,23 @@ def agents(connection: Connection, period: Period, now: datetime, agent: str | N
     """Per agent: time logged in, talking, wrapping up, paused (by code), waiting; calls and promises per hour."""
     end = min(period.ends, now)
     seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for who, state, code, started, ended in connection.execute(
-            select(StateInterval.agent, StateInterval.state, StateInterval.code, StateInterval.started_at,
-                   StateInterval.ended_at)
+    # Each stretch clipped to the period and summed by the database, per agent, state and code: a month of a
+    # floor is millions of stretches. Empty ones are left out, as a code seen only in them gets no column.
+    until = literal(end, UTCDateTime())
+    stop = (func.least if _postgres(connection) else func.min)(func.coalesce(StateInterval.ended_at, until), until)
+    begin = (func.greatest if _postgres(connection) else func.max)(StateInterval.started_at,
+                                                                   literal(period.starts, UTCDateTime()))
+    for who, state, code, span in connection.execute(
+            select(StateInterval.agent, StateInterval.state, StateInterval.code,
+                   func.sum(_seconds(connection, stop, begin)))
             .where(StateInterval.started_at < end, or_(StateInterval.ended_at.is_(None),
                                                        StateInterval.ended_at > period.starts),
-                   _agent_filter(StateInterval.agent, agent))):
-        span = (min(ended or end, end) - max(started, period.starts)).total_seconds()
-        if span <= 0 or state == "offline":
-            continue
-        seconds[who][state] += span
+                   or_(StateInterval.ended_at.is_(None), StateInterval.ended_at > StateInterval.started_at),
+                   StateInterval.state != "offline", _agent_filter(StateInterval.agent, agent))
+            .group_by(StateInterval.agent, StateInterval.state, StateInterval.code)):
+        seconds[who][state] += float(span)
         if state == "paused":
-            seconds[who][f"pause:{code or 'none'}"] += span
+            seconds[who][f"pause:{code or 'none'}"] += float(span)
     calls = dict(connection.execute(
         select(Attempt.agent, func.count(Attempt.id)).where(
             Attempt.direction == "out", Attempt.created_at >= period.starts, Attempt.created_at < period.ends,

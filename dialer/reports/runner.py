@@ -17,7 +17,7 @@ def report(engine: Engine, cfg: Config, kind: str, period: Period, *, now: datet
     """The rows of report `kind` (agents, outcomes, promises, ageing) over `period`."""
     if kind not in metrics.KINDS:
         raise PeriodError(f"unknown report {kind!r}: one of {', '.join(metrics.KINDS)}")
-    with engine.connect() as connection:
+    with metrics.reading(engine) as connection:
         if kind == "outcomes":
             return metrics.outcomes(connection, period, agent)
         if kind == "promises":

@@ -15,7 +15,7 @@ def trend(engine: Engine, period: Period, *, agent: str | None = None, grace_day
     """The team's (or one agent's) outcome or promise row for each step of `period`, oldest first."""
     unit, cuts = steps(period)
     points = []
-    with engine.connect() as connection:
+    with metrics.reading(engine) as connection:
         for cut in cuts:
             if kind == "promises":
                 rows = metrics.promises(connection, cut, grace_days, agent)
