@@ -40,6 +40,8 @@ class Attempt(Base):
         # A dossier's calls, latest first: stops after the few shown, however many calls a debtor has had
         # (it replaces the single-column index of 0001, which it covers).
         Index("ix_attempts_debtor_ref_id", "debtor_ref", "id"),
+        # A day's calls, for the reports' day book.
+        Index("ix_attempts_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..reports import daybook
 from ..storage.columns import require_aware
 from .attempt import OUTCOMES, SIP_CODE_SOURCES, Attempt
 
@@ -65,6 +66,7 @@ class CallLog:
         with self._sessions.begin() as session:
             session.add(attempt)
             session.flush()
+            daybook.forget(session.connection(), at)
             return attempt.id
 
     def mark_ringing(self, attempt_id: int, at: datetime) -> bool:
@@ -78,12 +80,16 @@ class CallLog:
 
     def mark_answered(self, attempt_id: int, at: datetime) -> bool:
         """Record the answer; return False if already answered or ended."""
-        return self._transition(
+        answered = self._transition(
             attempt_id,
             _BEFORE_ANSWERED,
             state="answered",
             answered_at=require_aware(at),
         )
+        if answered:  # the call's day counts it answered now
+            with self._sessions.begin() as session:
+                daybook.forget_call(session.connection(), attempt_id)
+        return answered
 
     def mark_ended(
         self,

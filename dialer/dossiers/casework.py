@@ -62,7 +62,7 @@ class Agreement(Base):
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     agent: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # a day's promises, for the reports
 
     instalments: Mapped[list[Instalment]] = relationship(cascade="all, delete-orphan", order_by="Instalment.seq")
     # Every invoice it covers; invoice_id above names one only when there is exactly one.

@@ -11,6 +11,7 @@ from sqlalchemy import Index, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from ..core.clock import utcnow
+from ..reports import daybook
 from ..storage.base import Base
 from ..storage.columns import UTCDateTime
 from .events import EventHub, LiveEvent
@@ -57,6 +58,7 @@ def record(session: Session, agent: str, state: str, now: datetime, *, code: str
     session.execute(update(StateInterval).where(StateInterval.agent == agent, StateInterval.ended_at.is_(None))
                     .values(ended_at=now))
     session.add(StateInterval(agent=agent, state=state, code=code, started_at=now))
+    daybook.forget_since(session.connection(), now)
     row = session.get(CurrentState, agent, with_for_update=True)
     if row is None:
         row = CurrentState(agent=agent)

@@ -21,7 +21,7 @@ from ..mail.mailer import Mailer, MailError, build_message
 from ..settings.config import Config
 from ..storage.base import Base
 from ..storage.columns import UTCDateTime
-from . import metrics
+from . import figures, metrics
 from .period import Period
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,11 @@ def recipients(session: Session, cfg: Config) -> list[str]:
 def summary(engine: Engine, cfg: Config, day: date, now: datetime) -> tuple[str, str]:
     """The subject and text of the summary of `day`."""
     period = Period(day, day, cfg.team.timezone)
+    counted = figures.total(engine, period, now)
+    calls, agents = metrics.outcomes(counted)[-1], metrics.agents(counted)
     with metrics.reading(engine) as connection:
-        calls = metrics.outcomes(connection, period)[-1]
         promised = metrics.promises(connection, period, cfg.reports.grace_days)[-1]
         book = metrics.ageing(connection, period)[-1]
-        agents = metrics.agents(connection, period, now)
     dutch = cfg.team.ui_language == "nl"
 
     def pct(value: float | None) -> str:

@@ -5,21 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from ..calllog.attempt import Attempt
 from ..dossiers.casework import Agreement
 from ..dossiers.ledger import Invoice, Payment
-from ..dossiers.wrapups import WrapUpRecord
-from ..live.floor import StateInterval
-from ..storage.columns import UTCDateTime
-from ..wrapup.outcomes import with_flag
 from .period import Period
+from .tally import CALL_FIGURES, Figures, cents, postgres
 
 KINDS = ("agents", "outcomes", "promises", "ageing")
 BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
@@ -28,11 +24,6 @@ BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
 def rate(part: int, whole: int) -> float | None:
     """part ÷ whole to four places; None when nothing was counted."""
     return round(part / whole, 4) if whole else None
-
-
-def cents(column: Any) -> Any:
-    """A money column as its stored whole cents (so SUM adds integers on every database)."""
-    return type_coerce(column, BigInteger)
 
 
 def euros(value: int | None) -> str:
@@ -55,14 +46,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 def _postgres(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"
-
-
-def _seconds(connection: Connection, later: Any, earlier: Any) -> Any:
-    """later − earlier in seconds, computed by the database (PostgreSQL or SQLite)."""
-    if _postgres(connection):
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return postgres(connection)
 
 
 def _days_after(connection: Connection, day: Any, days: int) -> Any:
@@ -70,34 +54,14 @@ def _days_after(connection: Connection, day: Any, days: int) -> Any:
     return day + days if _postgres(connection) else func.date(day, f"+{days} days")
 
 
-def outcomes(connection: Connection, period: Period, agent: str | None = None) -> list[dict[str, Any]]:
+def outcomes(figures: Figures, agent: str | None = None) -> list[dict[str, Any]]:
     """Per agent and for the team: calls placed and answered, contacts, right-party contacts, promises, rates."""
-    flagged = {flag: with_flag(flag) for flag in ("contact", "right_party", "promise")}
-    # One wrap-up per attempt counts (the last saved), so a corrected wrap-up does not count twice.
-    last = (select(WrapUpRecord.attempt_id, func.max(WrapUpRecord.id).label("id"))
-            .where(WrapUpRecord.attempt_id.is_not(None)).group_by(WrapUpRecord.attempt_id).subquery("last"))
-    promised = (select(Agreement.attempt_id, func.sum(cents(Agreement.amount)).label("amount"))
-                .where(Agreement.attempt_id.is_not(None)).group_by(Agreement.attempt_id).subquery("promised"))
-    outcome = WrapUpRecord.outcome
-
-    def flag(name: str) -> Any:
-        return func.sum(case((outcome.in_(flagged[name]), 1), else_=0))
-
-    query = (select(Attempt.agent, func.count(Attempt.id), func.count(Attempt.answered_at), flag("contact"),
-                    flag("right_party"), flag("promise"), func.sum(promised.c.amount))
-             .select_from(Attempt)
-             .outerjoin(last, last.c.attempt_id == Attempt.id)
-             .outerjoin(WrapUpRecord, WrapUpRecord.id == last.c.id)
-             .outerjoin(promised, promised.c.attempt_id == Attempt.id)
-             .where(Attempt.direction == "out", Attempt.created_at >= period.starts, Attempt.created_at < period.ends,
-                    _agent_filter(Attempt.agent, agent))
-             .group_by(Attempt.agent).order_by(Attempt.agent))
-    rows = [_outcome_row(a, *(int(v or 0) for v in values)) for a, *values in connection.execute(query)]
+    named = sorted(n for n, v in figures.items() if n and v.get("placed"))
+    rows = [_outcome_row(n, *(int(figures[n].get(k, 0)) for k in CALL_FIGURES)) for n in named]
+    if figures.get("", {}).get("placed"):  # calls without an agent (imported ones): last, as PostgreSQL sorts them
+        rows.append(_outcome_row(None, *(int(figures[""].get(k, 0)) for k in CALL_FIGURES)))
     if len(rows) != 1 or agent is None:
-        totals = [sum(r[k] for r in rows) for k in ("calls_placed", "calls_answered", "contacts",
-                                                   "right_party_contacts", "promises")]
-        amount = sum(int(Decimal(r["amount_promised"]) * 100) for r in rows)
-        rows.append(_outcome_row(None, *totals, amount))
+        rows.append(_outcome_row(None, *(sum(int(v.get(k, 0)) for v in figures.values()) for k in CALL_FIGURES)))
     return rows
 
 
@@ -196,43 +160,17 @@ def ageing(connection: Connection, period: Period) -> list[dict[str, Any]]:
     return rows
 
 
-def agents(connection: Connection, period: Period, now: datetime, agent: str | None = None
-           ) -> list[dict[str, Any]]:
+def agents(figures: Figures) -> list[dict[str, Any]]:
     """Per agent: time logged in, talking, wrapping up, paused (by code), waiting; calls and promises per hour."""
-    end = min(period.ends, now)
-    seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    # Each stretch clipped to the period and summed by the database, per agent, state and code: a month of a
-    # floor is millions of stretches. Empty ones are left out, as a code seen only in them gets no column.
-    until = literal(end, UTCDateTime())
-    stop = (func.least if _postgres(connection) else func.min)(func.coalesce(StateInterval.ended_at, until), until)
-    begin = (func.greatest if _postgres(connection) else func.max)(StateInterval.started_at,
-                                                                   literal(period.starts, UTCDateTime()))
-    for who, state, code, span in connection.execute(
-            select(StateInterval.agent, StateInterval.state, StateInterval.code,
-                   func.sum(_seconds(connection, stop, begin)))
-            .where(StateInterval.started_at < end, or_(StateInterval.ended_at.is_(None),
-                                                       StateInterval.ended_at > period.starts),
-                   or_(StateInterval.ended_at.is_(None), StateInterval.ended_at > StateInterval.started_at),
-                   StateInterval.state != "offline", _agent_filter(StateInterval.agent, agent))
-            .group_by(StateInterval.agent, StateInterval.state, StateInterval.code)):
-        seconds[who][state] += float(span)
-        if state == "paused":
-            seconds[who][f"pause:{code or 'none'}"] += float(span)
-    calls = dict(connection.execute(
-        select(Attempt.agent, func.count(Attempt.id)).where(
-            Attempt.direction == "out", Attempt.created_at >= period.starts, Attempt.created_at < period.ends,
-            _agent_filter(Attempt.agent, agent)).group_by(Attempt.agent)).all())
-    made = dict(connection.execute(
-        select(Agreement.agent, func.count(Agreement.id)).where(
-            Agreement.created_at >= period.starts, Agreement.created_at < period.ends,
-            _agent_filter(Agreement.agent, agent)).group_by(Agreement.agent)).all())
-    names = sorted({n for n in (*seconds, *calls, *made) if n})
-    codes = sorted({k.split(":", 1)[1] for s in seconds.values() for k in s if k.startswith("pause:")})
-    return [_agent_row(n, seconds[n], int(calls.get(n, 0)), int(made.get(n, 0)), codes) for n in names]
+    names = sorted(n for n, v in figures.items() if n and any(v.values()))
+    codes = sorted({k[2:] for n in names for k in figures[n] if k.startswith("p:")})
+    return [_agent_row(n, figures[n], codes) for n in names]
 
 
-def _agent_row(name: str, s: dict[str, float], calls: int, promised: int, codes: Iterable[str]) -> dict[str, Any]:
-    logged = sum(v for k, v in s.items() if ":" not in k)
+def _agent_row(name: str, figures: dict[str, float], codes: Iterable[str]) -> dict[str, Any]:
+    s: dict[str, float] = defaultdict(float, {k[2:]: v for k, v in figures.items() if k.startswith("s:")})
+    calls, promised = int(figures.get("placed", 0)), int(figures.get("made", 0))
+    logged = sum(s.values())
     working = logged - s["paused"]
     row: dict[str, Any] = {
         "agent": name, "logged_in_s": round(logged), "talk_s": round(s["talking"]), "wrap_up_s": round(s["wrap_up"]),
@@ -241,6 +179,6 @@ def _agent_row(name: str, s: dict[str, float], calls: int, promised: int, codes:
         "calls_per_hour": round(calls / (logged / 3600), 2) if logged else None,
         "promises_per_working_hour": round(promised / (working / 3600), 2) if working > 0 else None}
     for code in codes:
-        row[f"pause_{code}_s"] = round(s[f"pause:{code}"])
+        row[f"pause_{code}_s"] = round(figures.get(f"p:{code}", 0))
     return row
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ..settings.config import Config
-from . import metrics
+from . import figures, metrics
 from .period import Period, PeriodError
 
 
@@ -17,11 +17,11 @@ def report(engine: Engine, cfg: Config, kind: str, period: Period, *, now: datet
     """The rows of report `kind` (agents, outcomes, promises, ageing) over `period`."""
     if kind not in metrics.KINDS:
         raise PeriodError(f"unknown report {kind!r}: one of {', '.join(metrics.KINDS)}")
+    if kind == "outcomes":
+        return metrics.outcomes(figures.total(engine, period, now, agent), agent)
+    if kind == "agents":
+        return metrics.agents(figures.total(engine, period, now, agent))
     with metrics.reading(engine) as connection:
-        if kind == "outcomes":
-            return metrics.outcomes(connection, period, agent)
         if kind == "promises":
             return metrics.promises(connection, period, cfg.reports.grace_days, agent)
-        if kind == "agents":
-            return metrics.agents(connection, period, now, agent)
         return metrics.ageing(connection, period)

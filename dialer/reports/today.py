@@ -16,7 +16,7 @@ from ..queue.order import KINDS as QUEUE_KINDS
 from ..queue.query import QueueQuery
 from ..scheduling.promises import PAYMENT_SLACK_DAYS
 from ..settings.config import Config
-from . import metrics
+from . import metrics, tally
 from .period import Period
 
 QUEUE_SAMPLE = 500  # the queue is counted up to this many entries per refresh; more shows as "500+"
@@ -25,7 +25,7 @@ QUEUE_SAMPLE = 500  # the queue is counted up to this many entries per refresh; 
 def team_day(connection: Connection, day: date, zone: str, now: datetime) -> dict[str, Any]:
     """Calls, contacts and promises of `day` so far, call-backs due and overdue, promises due and broken."""
     period = Period(day, day, zone)
-    calls = metrics.outcomes(connection, period)[-1]
+    calls = metrics.outcomes(tally.calls(connection, period.starts, period.ends))[-1]
     pending = (Callback.status == "pending")
     overdue = connection.scalar(select(func.count(Callback.id)).where(pending, Callback.due_at < now))
     due = connection.scalar(select(func.count(Callback.id)).where(pending, Callback.due_at >= now,

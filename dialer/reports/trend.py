@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from . import metrics
+from ..core.clock import utcnow
+from . import figures, metrics, tally
 from .period import Period, steps
 
 
 def trend(engine: Engine, period: Period, *, agent: str | None = None, grace_days: int = 0,
-          kind: str = "outcomes") -> dict[str, Any]:
+          kind: str = "outcomes", now: datetime | None = None) -> dict[str, Any]:
     """The team's (or one agent's) outcome or promise row for each step of `period`, oldest first."""
     unit, cuts = steps(period)
     points = []
-    with metrics.reading(engine) as connection:
-        for cut in cuts:
-            if kind == "promises":
-                rows = metrics.promises(connection, cut, grace_days, agent)
-            else:
-                rows = metrics.outcomes(connection, cut, agent)
-            points.append({"from": cut.first.isoformat(), "to": cut.last.isoformat(), **rows[-1]})
+    if kind == "promises":
+        with metrics.reading(engine) as connection:
+            for cut in cuts:
+                row = metrics.promises(connection, cut, grace_days, agent)[-1]
+                points.append({"from": cut.first.isoformat(), "to": cut.last.isoformat(), **row})
+        return {"unit": unit, "points": points}
+    # The day book's days, read once and added up per step.
+    days = figures.days(engine, period, utcnow() if now is None else now)
+    for cut in cuts:
+        step: tally.Figures = {}
+        for day, values in days.items():
+            if cut.first <= day <= cut.last:
+                tally.add(step, values, agent)
+        points.append({"from": cut.first.isoformat(), "to": cut.last.isoformat(),
+                       **metrics.outcomes(step, agent)[-1]})
     return {"unit": unit, "points": points}

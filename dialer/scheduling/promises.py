@@ -27,6 +27,7 @@ from ..dossiers.ledger import Invoice, Payment
 from ..dossiers.parties import Debtor
 from ..dossiers.stats import refresh_stats
 from ..dossiers.tasks import Task
+from ..reports import daybook
 from ..settings.config import Config
 from .rules import first_business_day_after, follow_up_due, local_day, local_instant
 
@@ -255,6 +256,7 @@ def add_promise(session: Session, debtor: Debtor, amount: Decimal, due: date, *,
         agreement.invoices = [session.get_one(Invoice, invoice_id)]
     session.add(agreement)
     session.flush()
+    daybook.forget(session.connection(), now)  # the agent's promises made that day
     sweep(session, today, cfg, now=now, debtor_ids=[debtor.id])
     follow = next((c for c in _calls(session, agreement) if c.status in OPEN_CALLS), None)
     return agreement, follow

@@ -16,6 +16,7 @@ from ..dossiers.ledger import Invoice
 from ..dossiers.parties import Contact, Debtor
 from ..mail.confirmation import ConfirmationFacts, compose
 from ..recordings.model import Recording
+from ..reports import daybook
 from ..scheduling.rules import first_business_day_after
 from ..storage.columns import HUNDREDTH
 from .form import (
@@ -98,6 +99,8 @@ def store_agreement(session: Session, plan: AgreementPlan, *, debtor: Debtor, co
                                  for i, p in enumerate(proposal.payments, 1)]
     session.add(agreement)
     session.flush()
+    daybook.forget_call(session.connection(), attempt_id)
+    daybook.forget(session.connection(), now)
     result.agreement_id, result.warnings = agreement.id, plan.warnings
     follow = Callback(debtor_id=debtor.id, kind="follow_up", agent=agent, status="pending",
                       # Handbook §6.7.4: call again on the first business day after the promised date.

@@ -15,6 +15,7 @@ from ..dossiers.ledger import Invoice
 from ..dossiers.parties import Contact, Debtor
 from ..dossiers.tasks import Task
 from ..dossiers.wrapups import WrapUpRecord
+from ..reports import daybook
 from ..scheduling.callbackservice import place_appointment
 from .agreement import chosen_invoices, plan_agreement, store_agreement
 from .form import (
@@ -78,6 +79,7 @@ def record(session: Session, wrap: WrapUp, *, agent: str, team: Team, now: datet
                        created_at=now)
     session.add_all([note, row])
     session.flush()
+    daybook.forget_call(session.connection(), wrap.attempt_id)  # the call's day counts this outcome now
     result.note_id, result.wrapup_id = note.id, row.id
     return result
 

@@ -64,8 +64,8 @@ def _reads(request: web.Request, kind: str, period: Period, agent: str | None
     """Everything the page shows, read in one worker thread: the rows, their course over time, the agents."""
     app = request.app
     rows = _rows(request, kind, period, agent)
-    series = trend(app[ENGINE], period, agent=agent, kind=kind, grace_days=app[CONFIG].reports.grace_days) \
-        if kind in ("outcomes", "promises") else None
+    series = trend(app[ENGINE], period, agent=agent, kind=kind, grace_days=app[CONFIG].reports.grace_days,
+                   now=app[CLOCK]()) if kind in ("outcomes", "promises") else None
     with Session(app[ENGINE]) as session:
         agents = [u.name for u in list_users(session) if u.role == "agent"]
     return rows, series, agents
