@@ -81,8 +81,14 @@ async def test_the_agent_sees_that_a_supervisor_is_on_the_call(
                                detail={"mode": "whisper", "supervisor": "chef"}))
     await expect(notice).to_be_visible()
     await expect(notice).to_have_text("chef luistert mee en kan tegen u praten; de debiteur hoort dat niet.")
+    await page.reload()  # the notice comes back with the page: the hub keeps who is on the call
+    await expect(page.locator("#call")).to_have_attribute("data-live", "up")
+    await expect(notice).to_be_visible()
     app[HUB].publish(LiveEvent(agent="demo", kind="monitor", at=app[CLOCK](), debtor_ref="D-1001",
                                detail={"mode": None, "supervisor": "chef"}))
+    await expect(notice).to_be_hidden()
+    await page.reload()
+    await expect(page.locator("#call")).to_have_attribute("data-live", "up")
     await expect(notice).to_be_hidden()
     assert errors == []
 

@@ -45,6 +45,7 @@ class EventHub:
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[LiveEvent]]] = defaultdict(set)
         self.last: dict[str, LiveEvent] = {}
+        self.monitoring: dict[str, LiveEvent] = {}  # per agent: the supervisor on their call now, if any
         self.observers: list[Callable[[LiveEvent], None]] = []  # told of every event first (the floor's states)
 
     def publish(self, event: LiveEvent) -> None:
@@ -57,6 +58,13 @@ class EventHub:
             and event.attempt_id < previous.attempt_id
         if event.kind not in ("agent_state", "monitor") and not older:
             self.last[event.agent] = event
+        if event.kind == "monitor":  # kept apart, so a reloaded panel still says who is listening
+            if event.detail.get("mode"):
+                self.monitoring[event.agent] = event
+            else:
+                self.monitoring.pop(event.agent, None)
+        elif event.kind in ("dialing", "ended"):
+            self.monitoring.pop(event.agent, None)
         if event.agent == "*":
             targets = {q for queues in self._queues.values() for q in queues}
         else:

@@ -32,11 +32,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     agent = current_user(request).name
     hub = request.app[HUB]
     queue = hub.listen(agent)  # registered before reading `last`: no event falls in between
-    last = hub.last.get(agent)
+    last, monitored = hub.last.get(agent), hub.monitoring.get(agent)
 
     async def opening() -> None:
         await ws.send_json({"type": "hello", "agent": agent})
         if last is not None:
             await ws.send_json({"type": "event", "replay": True, **last.to_json()})
+        if monitored is not None:  # after the call's state, which clears the notice
+            await ws.send_json({"type": "event", "replay": True, **monitored.to_json()})
 
     return await hold(request, ws, agent, queue, opening, lambda: _push(ws, agent, queue))
