@@ -76,6 +76,46 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
                                                                                      "answered")
 
 
+async def test_in_the_demo_the_supervisor_listens_in_with_their_own_simulated_phone(tmp_path: Path) -> None:
+    cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'var' / 'demo.db'}")
+    proc = await asyncio.create_subprocess_exec(
+        BELBLOK, "--config", str(cfg), "serve", "--demo", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        line = ""
+        while "ready at " not in line:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            assert line, "serve exited"
+        url = line.split("ready at ", 1)[1].strip()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent, \
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as chef:
+            headers = {}
+            for http, name, page in ((agent, "demo", "dossiers/D-1001"), (chef, "chef", "wallboard")):
+                await http.post(url + "login", data={"username": name, "password": "demo"}, allow_redirects=False)
+                text = await (await http.get(url + page)).text()
+                headers[name] = {"X-CSRF-Token": text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]}
+            dial = await agent.post(url + "api/v1/calls", json={"debtor_ref": "D-1001", "number": "+31201110001"},
+                                    headers=headers["demo"])
+            attempt = (await dial.json())["attempt_id"]
+            await _event(agent, url, lambda e: e["attempt_id"] == attempt and e["kind"] == "answered")
+            listen = await chef.post(url + "api/v1/agents/demo/monitor", json={"mode": "listen"},
+                                     headers=headers["chef"])
+            assert listen.status == 200, await listen.text()
+            assert (await listen.json())["leg"] == "answered"  # chef's simulated phone picked up
+            stop = await chef.post(url + "api/v1/agents/demo/monitor", json={"mode": "stop"},
+                                   headers=headers["chef"])
+            assert stop.status == 200, await stop.text()
+            logged = await (await chef.get(url + f"api/v1/attempts/{attempt}/monitoring")).json()
+            assert [a["action"] for a in logged["actions"]] == ["listen", "stop"]
+            await agent.post(url + "api/v1/calls/hangup", headers=headers["demo"])
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    assert code == 0, (await proc.stderr.read()).decode() if proc.stderr else code
+
+
 async def test_outside_the_demo_the_simulated_call_is_not_available(tmp_path: Path) -> None:
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     proc = await asyncio.create_subprocess_exec(

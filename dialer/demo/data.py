@@ -131,3 +131,10 @@ def seed(session: Session, *, now: datetime, today: date) -> list[str]:
                  desc="Binnenband")
         created.append(d.ref)
     return created
+
+
+def give_phone(session: Session, supervisor_line: str) -> None:
+    """The demo supervisor's phone (its port changes every run), so chef can listen in from the wallboard."""
+    user = find_user(session, "chef")
+    if user is not None:
+        user.agent_line = supervisor_line

@@ -47,6 +47,7 @@ class DemoNetwork:
         self.caller_id = caller_id
         self.peers: dict[str, SippPeer] = {}
         self.phone: Worker | None = None
+        self.supervisor_phone: Worker | None = None  # chef's own phone, to listen in from the wallboard
         self.debtor: Worker | None = None  # the answering line
         self._workdir = Path(".")
         self._tasks: set[asyncio.Task[None]] = set()
@@ -71,6 +72,12 @@ class DemoNetwork:
         assert self.phone is not None and self.phone.local_port
         return f"sip:agent@127.0.0.1:{self.phone.local_port}"
 
+    @property
+    def supervisor_line(self) -> str:
+        """The SIP URI of the simulated supervisor's phone."""
+        assert self.supervisor_phone is not None and self.supervisor_phone.local_port
+        return f"sip:chef@127.0.0.1:{self.supervisor_phone.local_port}"
+
     async def start(self) -> DemoNetwork:
         """Start everything; on failure whatever started is stopped again."""
         try:
@@ -88,6 +95,11 @@ class DemoNetwork:
                 greeting=str(tone(workdir / "agent-voice.wav")), greeting_loop=True, recording_dir=str(workdir),
                 name="demo-agent-phone"))
             await self.phone.start()
+            self.supervisor_phone = Worker(WorkerSettings(
+                trunk="127.0.0.1:9", caller_id=self.caller_id, incoming="answer",
+                greeting=str(tone(workdir / "supervisor-voice.wav", frequency=660)), greeting_loop=True,
+                recording_dir=str(workdir), name="demo-supervisor-phone"))
+            await self.supervisor_phone.start()
             self.smtp_port = free_port("tcp")
             self.smtp = Controller(OutboxHandler(self.outbox), hostname="127.0.0.1", port=self.smtp_port)
             self.smtp.start()
@@ -134,7 +146,7 @@ class DemoNetwork:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for attr in ("phone", "debtor"):
+        for attr in ("supervisor_phone", "phone", "debtor"):
             worker = getattr(self, attr)
             if worker is not None:
                 try:

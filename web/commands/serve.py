@@ -55,7 +55,7 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
     outbox = Path("var/outbox")
     try:
         if demo:
-            from dialer.demo.data import DEMO_PASSWORD, LINES, seed
+            from dialer.demo.data import DEMO_PASSWORD, LINES, give_phone, seed
             from dialer.demo.network import DemoNetwork
 
             engine = make_engine(cfg.database.url)
@@ -68,6 +68,10 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
                 print(f"demo: created {', '.join(created)}", file=sys.stderr)
             _say("Starting the simulated phone network (SIPp lines, agent phone) and the local mail server …")
             network = await DemoNetwork(LINES, outbox, cfg.sip.caller_id).start()
+            engine = make_engine(cfg.database.url)
+            with session_factory(engine).begin() as session:
+                give_phone(session, network.supervisor_line)
+            engine.dispose()
             cfg = cfg.model_copy(update={
                 "sip": cfg.sip.model_copy(update={"trunk": network.default_trunk, "username": "", "transport": "udp"}),
                 "agent": cfg.agent.model_copy(update={"line": network.agent_line}),
