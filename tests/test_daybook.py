@@ -144,3 +144,22 @@ def test_another_time_zone_is_counted_afresh(db_url: str, engine: Engine) -> Non
     assert amsterdam[date(2026, 3, 2)] == {}
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(DayFigures)) >= 1
+
+
+def test_the_keeper_counts_each_night_the_days_not_yet_kept(db_url: str, engine: Engine) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from dialer.reports.keeping import CATCH_UP_DAYS, DayBookKeeper
+
+    debtor(engine)
+    call(CallLog(session_factory(engine)), at(8, 12))
+    night = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)  # 01:30 in Amsterdam: Monday 9 March has settled
+    scheduler = BackgroundScheduler(timezone=UTC)  # not started: the jobs are only planned
+    keeper = DayBookKeeper(scheduler, engine, tz=ZONE, clock=lambda: night)
+    assert {job.id for job in scheduler.get_jobs()} == {"day-book", "day-book-start"}
+    assert keeper.run() == CATCH_UP_DAYS
+    assert max(kept(engine)) == date(2026, 3, 9) and len(kept(engine)) == CATCH_UP_DAYS
+    assert keeper.run() == 0  # nothing left to count
+    with Session(engine) as s:
+        sunday = s.get(DayFigures, date(2026, 3, 8))
+        assert sunday is not None and sunday.figures["anna"]["placed"] == 1

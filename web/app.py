@@ -21,6 +21,7 @@ from dialer.live.events import EventHub
 from dialer.live.floor import Floor
 from dialer.mail.mailer import Mailer
 from dialer.reports.daily import DailyReport
+from dialer.reports.keeping import DayBookKeeper
 from dialer.scheduling.blockclock import schedule_blocks
 from dialer.scheduling.scheduler import CallbackScheduler
 from dialer.scheduling.statsclock import StatsClock
@@ -137,6 +138,7 @@ async def _callbacks(app: web.Application) -> AsyncIterator[None]:
                                        clock=app[CLOCK])
     StatsClock(aps, engine, tz=cfg.team.timezone, clock=app[CLOCK])  # the queue's priorities, every night
     DailyReport(engine, cfg, app[MAILER], scheduler.node, clock=app[CLOCK]).arm(aps)  # [reports] daily_at
+    DayBookKeeper(aps, engine, tz=cfg.team.timezone, clock=app[CLOCK])  # the reports' figures, every night
     dialer = DossierDialer(cfg, engine, app[SWITCHBOARD], app[HUB], clock=app[CLOCK])
     app[DIAL_SESSIONS] = DialSessions(dialer)
     yield

@@ -50,6 +50,21 @@ def days(engine: Engine, period: Period, now: datetime) -> dict[date, tally.Figu
     return result
 
 
+def keep(engine: Engine, period: Period, now: datetime) -> int:
+    """Count and keep the settled days of `period` missing from the day book; how many were."""
+    wanted = basis(period.zone)
+    with engine.connect() as connection:
+        present = set(connection.scalars(select(DayFigures.day).where(
+            DayFigures.day >= period.first, DayFigures.day <= period.last, DayFigures.basis == wanted)))
+    count = 0
+    for offset in range((period.last - period.first).days + 1):
+        day = Period(period.first + timedelta(offset), period.first + timedelta(offset), period.zone)
+        if day.first not in present and day.ends + SETTLE <= now:
+            _count(engine, day, now, wanted)
+            count += 1
+    return count
+
+
 def total(engine: Engine, period: Period, now: datetime, agent: str | None = None) -> tally.Figures:
     """The figures of `period` up to `now` added up per agent (only `agent`'s when one is named)."""
     figures: tally.Figures = {}

@@ -76,39 +76,57 @@ def _outcome_row(agent: str | None, placed: int, answered: int, contacts: int, r
 def promises(connection: Connection, period: Period, grace_days: int, agent: str | None = None
              ) -> list[dict[str, Any]]:
     """Per agent and for the team: promises made, due, kept in full by their due date (+ grace), amounts."""
+    return promise_steps(connection, [period], grace_days, agent)[0]
+
+
+def promise_steps(connection: Connection, cuts: list[Period], grace_days: int, agent: str | None = None
+                  ) -> list[list[dict[str, Any]]]:
+    """The promises report for each of `cuts` (consecutive periods), in two statements whatever their number."""
+    first, last = cuts[0], cuts[-1]
+    made_in = case(*((and_(Agreement.created_at >= c.starts, Agreement.created_at < c.ends), i)
+                     for i, c in enumerate(cuts)), else_=-1)
     made = connection.execute(
-        select(Agreement.agent, func.count(Agreement.id), func.sum(cents(Agreement.amount)))
-        .where(Agreement.created_at >= period.starts, Agreement.created_at < period.ends,
+        select(made_in, Agreement.agent, func.count(Agreement.id), func.sum(cents(Agreement.amount)))
+        .where(Agreement.created_at >= first.starts, Agreement.created_at < last.ends,
                _agent_filter(Agreement.agent, agent))
-        .group_by(Agreement.agent)).all()
+        .group_by(made_in, Agreement.agent)).all()
     # Per due promise, what was paid against it from the day it was made to its due date plus the grace days
     # (on its invoice, or on account anything of the debtor's), summed by the database: a year's promises are
     # hundreds of thousands, with their debtors' payments several times that.
     paid = func.coalesce(func.sum(cents(Payment.amount)), 0)
-    against = (select(Agreement.agent.label("agent"), cents(Agreement.amount).label("amount"), paid.label("paid"))
+    due_in = case(*((and_(Agreement.due_date >= c.first, Agreement.due_date <= c.last), i)
+                    for i, c in enumerate(cuts)), else_=-1)
+    against = (select(due_in.label("cut"), Agreement.agent.label("agent"), cents(Agreement.amount).label("amount"),
+                      paid.label("paid"))
                .select_from(Agreement)
                .outerjoin(Payment, and_(Payment.debtor_id == Agreement.debtor_id,
                                         Payment.date >= func.date(Agreement.created_at),
                                         Payment.date <= _days_after(connection, Agreement.due_date, grace_days),
                                         or_(Agreement.invoice_id.is_(None),
                                             Payment.invoice_id == Agreement.invoice_id)))
-               .where(Agreement.due_date >= period.first, Agreement.due_date <= period.last,
+               .where(Agreement.due_date >= first.first, Agreement.due_date <= last.last,
                       Agreement.status != "cancelled", _agent_filter(Agreement.agent, agent))
-               .group_by(Agreement.id, Agreement.agent, Agreement.amount).subquery("against"))
+               .group_by(Agreement.id, Agreement.agent, Agreement.amount, Agreement.due_date).subquery("against"))
     due = connection.execute(
-        select(against.c.agent, func.count(), func.sum(against.c.amount),
+        select(against.c.cut, against.c.agent, func.count(), func.sum(against.c.amount),
                func.sum(case((against.c.paid < against.c.amount, against.c.paid), else_=against.c.amount)),
                func.sum(case((against.c.paid >= against.c.amount, 1), else_=0)))
-        .group_by(against.c.agent)).all()
-    per: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for who, count, amount in made:
-        per[who]["made"] += int(count)
-        per[who]["amount_made"] += int(amount or 0)
-    for who, count, amount, received, kept in due:
-        per[who]["due"] += int(count)
-        per[who]["amount_due"] += int(amount or 0)
-        per[who]["received"] += int(received or 0)
-        per[who]["kept"] += int(kept or 0)
+        .group_by(against.c.cut, against.c.agent)).all()
+    per: list[dict[str | None, dict[str, int]]] = [defaultdict(lambda: defaultdict(int)) for _ in cuts]
+    for cut, who, count, amount in made:
+        if cut >= 0:
+            per[cut][who]["made"] += int(count)
+            per[cut][who]["amount_made"] += int(amount or 0)
+    for cut, who, count, amount, received, kept in due:
+        if cut >= 0:
+            per[cut][who]["due"] += int(count)
+            per[cut][who]["amount_due"] += int(amount or 0)
+            per[cut][who]["received"] += int(received or 0)
+            per[cut][who]["kept"] += int(kept or 0)
+    return [_promise_rows(one, agent) for one in per]
+
+
+def _promise_rows(per: dict[str | None, dict[str, int]], agent: str | None) -> list[dict[str, Any]]:
     rows = [_promise_row(who, values) for who, values in sorted(per.items(), key=lambda kv: kv[0] or "")]
     if agent is None or len(rows) != 1:
         team: dict[str, int] = defaultdict(int)

@@ -19,9 +19,8 @@ def trend(engine: Engine, period: Period, *, agent: str | None = None, grace_day
     points = []
     if kind == "promises":
         with metrics.reading(engine) as connection:
-            for cut in cuts:
-                row = metrics.promises(connection, cut, grace_days, agent)[-1]
-                points.append({"from": cut.first.isoformat(), "to": cut.last.isoformat(), **row})
+            for cut, rows in zip(cuts, metrics.promise_steps(connection, cuts, grace_days, agent), strict=True):
+                points.append({"from": cut.first.isoformat(), "to": cut.last.isoformat(), **rows[-1]})
         return {"unit": unit, "points": points}
     # The day book's days, read once and added up per step.
     days = figures.days(engine, period, utcnow() if now is None else now)
