@@ -82,3 +82,30 @@ async def test_supervisors_edit_blocks_agents_may_not(db_url: str, engine, tmp_p
     assert "2026-12-01" in page
     blocks = await (await client.get("/api/v1/blocks", headers=bearer(engine, "chef"))).json()
     assert any(b["kind"] == "one_off" and b["date"] == "2026-12-01" for b in blocks["blocks"])
+
+
+PAUSE_CODES = ('[[pause_codes]]\ncode = "lunch"\nlabel_nl = "Lunch"\nlabel_en = "Lunch"\n'
+               '[[pause_codes]]\ncode = "coaching"\nlabel_nl = "Coaching"\nlabel_en = "Coaching"\n')
+
+
+async def test_the_session_pauses_with_a_reason_the_floor_keeps(db_url: str, engine, tmp_path: Path,
+                                                                make_client: MakeClient) -> None:
+    seeded(engine)
+    add_account(engine, "anna", "agent")
+    client = await make_client(_config(db_url, tmp_path, blocks=ALL_DAY + PAUSE_CODES))
+    auth = bearer(engine, "anna")
+    assert (await client.post("/api/v1/session/start", json={"mode": "preview"}, headers=auth)).status == 200
+    page = await (await client.get("/session", headers=auth)).text()
+    assert 'id="session-pause"' in page and '<option value="coaching">' in page  # a reason to choose
+    unknown = await client.post("/api/v1/session/pause", json={"code": "nap"}, headers=auth)
+    assert unknown.status == 400 and (await unknown.json())["reason"] == "unknown_code"
+    assert (await (await client.get("/api/v1/session", headers=auth)).json())["session"]["state"] == "ready"
+    paused = await client.post("/api/v1/session/pause", json={"code": "coaching"}, headers=auth)
+    assert paused.status == 200, await paused.text()
+    assert (await paused.json())["session"]["state"] == "paused"
+    state = await (await client.get("/api/v1/agent/state", headers=auth)).json()
+    assert (state["state"], state["code"]) == ("paused", "coaching")
+    assert 'id="session-pause"' not in await (await client.get("/session", headers=auth)).text()
+    resumed = await client.post("/api/v1/session/resume", headers=auth)
+    assert (await resumed.json())["session"]["state"] == "ready"
+    assert (await (await client.get("/api/v1/agent/state", headers=auth)).json())["state"] == "ready"

@@ -40,7 +40,12 @@ _SCHEMAS: dict[str, Any] = {
         "code": {"type": "string"}, "label": {"type": "string", "description": "In the request's language"},
         "max_minutes": {"type": "integer", "nullable": True}}},
     "Error": {"type": "object", "required": ["error"], "properties": {
-        "error": {"type": "string"}, "reason": {"type": "string"},
+        "error": {"type": "string"},
+        "reason": {"type": "string", "description": "What was refused, for programs: e.g. busy, on_call, "
+                                                    "unknown_code, no_code"},
+        "text": {"type": "string", "description": "The refusal said for a person, in the page's language "
+                                                  "(refused state changes)"},
+        "field": {"type": "string", "description": "The field the error is about"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ImportError"}},
         "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}},
     "ImportError": {"type": "object", "required": ["row", "column", "message"], "properties": {
@@ -258,9 +263,14 @@ _PATHS: dict[str, Any] = {
         "parameters": [{"name": "action", "in": "path", "required": True, "schema": {
             "type": "string", "enum": ["start", "preview", "dial", "pause", "resume", "end"]}}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"mode": {"type": "string", "enum": ["preview", "power"]}}}}}},
+            "type": "object", "properties": {
+                "mode": {"type": "string", "enum": ["preview", "power"], "description": "With start"},
+                "code": {"type": "string", "description": "With pause: a configured pause code, kept on the "
+                                                          "floor as the panel's pause is"}}}}}},
         "responses": {"200": _json({"type": "object", "properties": {"session": {"type": "object"}}},
-                                   "The session's state"), **_errors(401, 403, 409)}}},
+                                   "The session's state"),
+                      **_errors(401, 403, 409),
+                      "400": _json(_ERROR, "The pause code is refused (reason unknown_code or no_code)")}}},
     "/api/v1/blocks": {"get": {
         "operationId": "listBlocks", "summary": "Calling blocks in force, the current and the next",
         "responses": {"200": _json({"type": "object"}, "The blocks"), **_errors(401)}}},

@@ -19,14 +19,16 @@ from dialer.blocks.block import (
     next_open_and_close,
 )
 from dialer.blocks.model import add_block, add_one_off, load_blocks, remove_block
+from dialer.live.states import StateRefused
 from dialer.sessions.dialing import DialRefused
 from dialer.sessions.dialsession import DialSession, SessionRefused
 
 from .. import db
 from ..auth import SUPERVISORS, current_user, json_error, requires
 from ..i18n import _
-from ..keys import BLOCK_CLOCK, CLOCK, CONFIG, DIAL_SESSIONS
+from ..keys import BLOCK_CLOCK, CLOCK, CONFIG, DIAL_SESSIONS, FLOOR
 from ..render import render
+from .floor import pause_codes, refusal_text
 from .pages import see_other
 
 ACTIONS = ("start", "preview", "dial", "pause", "resume", "end")
@@ -54,7 +56,8 @@ def _session_of(request: web.Request) -> DialSession | None:
         return None
 
 
-async def _act(request: web.Request, action: str, mode: str = "preview") -> dict[str, Any]:
+async def _act(request: web.Request, action: str, mode: str = "preview", code: str | None = None
+               ) -> dict[str, Any]:
     """Do one session action for the logged-in agent; returns the session's state."""
     agent = current_user(request).name
     sessions = request.app[DIAL_SESSIONS]
@@ -70,6 +73,10 @@ async def _act(request: web.Request, action: str, mode: str = "preview") -> dict
         await session.preview()
     elif action == "dial":
         await session.dial_next()
+    elif action == "pause" and code:
+        # A pause with its reason, as the panel's: the floor keeps the code, the session follows the floor.
+        state = await request.app[FLOOR].choose(agent, "paused", code)
+        await sessions.follow_choice(agent, state.state)
     elif action == "pause":
         await session.pause()
     elif action == "resume":
@@ -84,7 +91,8 @@ async def session_page(request: web.Request) -> web.Response:
     view = await db.read(request, lambda s: _blocks_view(request, s))
     session = _session_of(request)
     return render("session.html", request, {**view, "session": session.state() if session else None,
-                                            "message": request.query.get("message", "")})
+                                            "message": request.query.get("message", ""),
+                                            "pause_codes": pause_codes(request)})
 
 
 async def session_form(request: web.Request) -> web.Response:
@@ -93,9 +101,11 @@ async def session_form(request: web.Request) -> web.Response:
     form = await request.post()
     message = ""
     try:
-        await _act(request, action, str(form.get("mode") or "preview"))
+        await _act(request, action, str(form.get("mode") or "preview"), str(form.get("code") or "") or None)
     except (SessionRefused, DialRefused) as exc:
         message = str(exc)
+    except StateRefused as exc:
+        message = refusal_text(exc.reason)
     except Exception as exc:  # a telephone that cannot be reached: say so, keep the page
         message = _("The telephone could not do that: {error}").format(error=exc)
     target = request.app.router["session"].url_for()
@@ -116,9 +126,13 @@ async def api_session_action(request: web.Request) -> web.Response:
     except ValueError:
         body = {}
     try:
-        state = await _act(request, action, str((body or {}).get("mode") or "preview"))
+        body = body if isinstance(body, dict) else {}
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        state = await _act(request, action, str(body.get("mode") or "preview"), code or None)
     except DialRefused as exc:
         return json_error(409, str(exc), rules=list(exc.rules))
+    except StateRefused as exc:
+        return json_error(400, str(exc), reason=exc.reason, text=refusal_text(exc.reason))
     except SessionRefused as exc:
         return json_error(409, str(exc))
     return web.json_response({"session": state})
