@@ -21,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from markupsafe import escape
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("nl", "en")
@@ -54,6 +55,29 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+@lru_cache(maxsize=None)
+def known_messages() -> frozenset[str]:
+    """Every message id of the catalogs (translated or not): the texts written in the code and templates."""
+    ids: set[str] = set()
+    for language in LANGUAGES:
+        path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+        if path.is_file():
+            with path.open("rb") as po:
+                ids.update(m.id if isinstance(m.id, str) else m.id[0] for m in read_po(po, locale=language) if m.id)
+    return frozenset(ids)
+
+
+def page_gettext(message: str) -> str:
+    """gettext for the templates, which mark its result safe: a text not in the catalogs is escaped.
+
+    `{{ _(contact.role) }}` translates the known roles; an imported role such as `<img onerror=…>` is data, not a
+    message, and must reach the page as text.
+    """
+    if message in known_messages():
+        return gettext(message)
+    return escape(message).replace("%", "%%")  # Jinja formats the result: a % in data stays a %
 
 
 def choose(user_language: str | None, cookie: str | None, team_default: str) -> str:

@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def script_json(value: Any) -> Markup:
-    """JSON safe inside a <script> element or an attribute (<, > and & as \\u escapes)."""
+    """JSON safe inside a <script type="application/json"> element (<, > and & as \\u escapes), not in attributes."""
     return Markup(json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
                   .replace("&", "\\u0026"))
 
@@ -78,7 +78,7 @@ def setup(app: web.Application) -> None:
                           autoescape=jinja2.select_autoescape(("html",)), trim_blocks=True, lstrip_blocks=True,
                           undefined=jinja2.StrictUndefined, auto_reload=False,
                           extensions=["jinja2.ext.i18n"])
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.page_gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(aiohttp_jinja2.GLOBAL_HELPERS)
     env.globals.update(app=app, static=StaticUrls(app))
     env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, number=i18n.number,

@@ -5,9 +5,10 @@
   const canvas = document.getElementById("waveform");
   if (!audio || !canvas) return;
   const box = document.getElementById("player");
-  const peaks = JSON.parse(canvas.dataset.peaks || "[]");
-  const silences = JSON.parse(canvas.dataset.silences || "[]");
-  const marks = JSON.parse(canvas.dataset.bookmarks || "[]");
+  const data = JSON.parse((document.getElementById("player-data") || {}).textContent || "{}");
+  const peaks = data.peaks || [];
+  const silences = data.silences || [];
+  const marks = data.bookmarks || [];
   const playButton = document.getElementById("play");
   const position = document.getElementById("position");
   const ctx = canvas.getContext("2d");
