@@ -21,6 +21,10 @@ class WrapUpInvalid(ValueError):
     """The wrap-up cannot be saved as given; the message says what to fix."""
 
 
+class NotYourCall(WrapUpInvalid):
+    """The call is another agent's: only its agent or a supervisor wraps it up or notes on it."""
+
+
 class NeedsConfirmation(Exception):
     """The agreement leaves the negotiation room: the agent must confirm these warnings."""
 

@@ -27,6 +27,7 @@ from .form import (
     AgreementInput,
     CallbackInput,
     NeedsConfirmation,
+    NotYourCall,
     Team,
     WrapUp,
     WrapUpInvalid,
@@ -36,17 +37,21 @@ from .form import (
 
 # The wrap-up's shapes live in wrapupform; callers keep importing them from here.
 __all__ = ["DEFAULT_ESCALATION", "ESCALATIONS", "FOLLOW_UP_AT", "OBJECTION_TASKS", "OUTCOMES", "AgreementInput",
-           "CallbackInput", "NeedsConfirmation", "Team", "WrapUp", "WrapUpInvalid", "WrapUpResult", "add_note",
-           "local_to_utc", "record"]
+           "CallbackInput", "NeedsConfirmation", "NotYourCall", "Team", "WrapUp", "WrapUpInvalid", "WrapUpResult",
+           "add_note", "local_to_utc", "record"]
 
 
-def record(session: Session, wrap: WrapUp, *, agent: str, team: Team, now: datetime) -> WrapUpResult:
-    """Store the wrap-up in `session` (the caller commits); NeedsConfirmation if the agreement needs it."""
+def record(session: Session, wrap: WrapUp, *, agent: str, team: Team, now: datetime,
+           supervisor: bool = False) -> WrapUpResult:
+    """Store the wrap-up in `session` (the caller commits); NeedsConfirmation if the agreement needs it.
+
+    The call's own agent saves it, or a supervisor (`supervisor=True`); anyone else gets NotYourCall.
+    """
     if wrap.outcome not in OUTCOMES:
         raise WrapUpInvalid(f"outcome must be one of {', '.join(OUTCOMES)}")
     debtor = load_debtor(session, wrap.debtor_ref)
     today = now.astimezone(ZoneInfo(team.timezone)).date()
-    _check_attempt(session, wrap, debtor)
+    _check_attempt(session, wrap, debtor, agent, supervisor)
     contact = _contact(debtor, wrap.contact)
     # Every check comes before the first write: a refused wrap-up leaves nothing, not even in an open session.
     escalation = _check_parts(wrap)
@@ -100,12 +105,15 @@ def _check_parts(wrap: WrapUp) -> str | None:
     return escalation
 
 
-def _check_attempt(session: Session, wrap: WrapUp, debtor: Debtor) -> None:
+def _check_attempt(session: Session, wrap: WrapUp, debtor: Debtor, agent: str, supervisor: bool) -> None:
     if wrap.attempt_id is None:
         return
     attempt = session.get(Attempt, wrap.attempt_id)
     if attempt is None or attempt.debtor_ref != debtor.ref:
         raise WrapUpInvalid(f"attempt {wrap.attempt_id} is not a call to {debtor.ref}")
+    if attempt.agent and attempt.agent != agent and not supervisor:
+        raise NotYourCall(f"call {wrap.attempt_id} is {attempt.agent}'s: only they or a supervisor may wrap it up "
+                          f"or add notes to it")
 
 
 def _contact(debtor: Debtor, name: str | None) -> Contact | None:
@@ -169,10 +177,11 @@ def _task(session: Session, debtor: Debtor, wrap: WrapUp, kind: str, agent: str,
     return row.id
 
 
-def add_note(session: Session, ref: str, text: str, *, attempt_id: int | None, author: str, now: datetime) -> int:
-    """A note on the dossier, linked to the call it was taken in."""
+def add_note(session: Session, ref: str, text: str, *, attempt_id: int | None, author: str, now: datetime,
+             supervisor: bool = False) -> int:
+    """A note on the dossier, linked to the call it was taken in (the call's agent's, or a supervisor's)."""
     debtor = load_debtor(session, ref)
-    _check_attempt(session, WrapUp(debtor_ref=ref, outcome="", attempt_id=attempt_id), debtor)
+    _check_attempt(session, WrapUp(debtor_ref=ref, outcome="", attempt_id=attempt_id), debtor, author, supervisor)
     note = Note(debtor_id=debtor.id, attempt_id=attempt_id, author=author, text=text.strip()[:10_000], created_at=now)
     session.add(note)
     session.flush()

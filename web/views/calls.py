@@ -15,6 +15,7 @@ from dialer.mail.mailer import deliver
 from dialer.wrapup.negotiation import Breach
 from dialer.wrapup.service import (
     NeedsConfirmation,
+    NotYourCall,
     Team,
     WrapUpInvalid,
     add_note,
@@ -23,7 +24,7 @@ from dialer.wrapup.service import (
 from softphone.client import WorkerError
 
 from .. import db, forms
-from ..auth import current_user, json_error
+from ..auth import SUPERVISORS, current_user, json_error
 from ..i18n import _, day, money
 from ..keys import CLOCK, CONFIG, HUB, MAILER, ROOM, SESSIONS, SWITCHBOARD
 from .pages import today
@@ -86,9 +87,11 @@ async def note(request: web.Request) -> web.Response:
     user, now = current_user(request), request.app[CLOCK]()
     try:
         note_id = await db.run(request, lambda s: add_note(s, ref, text, attempt_id=attempt_id, author=user.name,
-                                                           now=now))
+                                                           now=now, supervisor=user.role in SUPERVISORS))
     except UnknownDebtor as exc:
         return json_error(404, str(exc))
+    except NotYourCall as exc:
+        return json_error(403, str(exc), reason="not_your_call")
     except WrapUpInvalid as exc:
         return json_error(422, str(exc))
     return web.json_response({"id": note_id, "text": text, "attempt_id": attempt_id, "author": user.name,
@@ -135,9 +138,12 @@ async def wrap_up(request: web.Request) -> web.Response:
     team = Team(cfg.team.name, cfg.team.timezone, app[ROOM], config=cfg, country=cfg.team.country)
     now = app[CLOCK]()
     try:
-        result = await db.run(request, lambda s: record(s, wrap, agent=user.name, team=team, now=now))
+        result = await db.run(request, lambda s: record(s, wrap, agent=user.name, team=team, now=now,
+                                                        supervisor=user.role in SUPERVISORS))
     except UnknownDebtor as exc:
         return json_error(404, str(exc))
+    except NotYourCall as exc:
+        return json_error(403, str(exc), reason="not_your_call")
     except WrapUpInvalid as exc:
         return json_error(422, str(exc))
     except NeedsConfirmation as exc:
