@@ -19,7 +19,7 @@ from .live import presence as _presence  # noqa: F401
 from .queue import claimmodel as _claims  # noqa: F401
 from .recordings import model as _recordings  # noqa: F401
 from .reports import daily as _daily  # noqa: F401
-from .reports import daybook as _daybook  # noqa: F401
+from .storage import daybook as _daybook  # noqa: F401
 from .storage.base import Base
 
 metadata = Base.metadata

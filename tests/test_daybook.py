@@ -12,11 +12,11 @@ from dialer.calllog.journal import CallLog
 from dialer.dossiers.parties import Debtor
 from dialer.live import floor
 from dialer.reports import figures
-from dialer.reports.daybook import DayFigures
 from dialer.reports.period import Period
 from dialer.reports.runner import report
 from dialer.settings.config import parse
 from dialer.storage.database import session_factory
+from dialer.storage.daybook import DayFigures
 from dialer.wrapup.negotiation import NegotiationRoom
 from dialer.wrapup.service import Team, WrapUp, record
 from tests.dbfixtures import *  # noqa: F401,F403
@@ -51,11 +51,11 @@ def call(log: CallLog, when: datetime, *, answered: bool = True, agent: str = "a
     return attempt
 
 
-def wrap(engine: Engine, attempt: int, outcome: str, now: datetime) -> None:
+def wrap(engine: Engine, attempt: int, outcome: str, now: datetime, agent: str = "anna") -> None:
     """A wrap-up saved through the wrap-up service, as the panel saves it."""
     team = Team(name="Team", timezone=ZONE, room=NegotiationRoom())
     with Session(engine) as s, s.begin():
-        record(s, WrapUp(debtor_ref="D1", outcome=outcome, attempt_id=attempt), agent="anna", team=team, now=now)
+        record(s, WrapUp(debtor_ref="D1", outcome=outcome, attempt_id=attempt), agent=agent, team=team, now=now)
 
 
 def kept(engine: Engine) -> set[date]:
@@ -72,7 +72,7 @@ def test_closed_days_are_kept_and_read_back_with_the_same_figures(db_url: str, e
     log = CallLog(session_factory(engine))
     wrap(engine, call(log, at(2, 9)), "refused", at(2, 9, 3))
     call(log, at(3, 9), answered=False)
-    wrap(engine, call(log, at(4, 9), agent="bert"), "wrong_number", at(4, 9, 3))
+    wrap(engine, call(log, at(4, 9), agent="bert"), "wrong_number", at(4, 9, 3), agent="bert")
     first = outcomes(db_url, engine)
     assert kept(engine) == {date(2026, 3, d) for d in range(2, 9)}
     assert first["anna"]["calls_placed"] == 2 and first["anna"]["right_party_contacts"] == 1

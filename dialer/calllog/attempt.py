@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, false
+from sqlalchemy import Boolean, Index, Integer, ScalarSelect, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from ..storage.base import Base
@@ -112,3 +112,8 @@ class Attempt(Base):
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def placed_at(attempt_id: int) -> ScalarSelect[datetime]:
+    """When attempt `attempt_id` was placed, as a subquery: a statement about its day (the day book) uses it."""
+    return select(Attempt.created_at).where(Attempt.id == attempt_id).scalar_subquery()

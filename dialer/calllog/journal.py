@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..reports import daybook
+from ..storage import daybook
 from ..storage.columns import require_aware
-from .attempt import OUTCOMES, SIP_CODE_SOURCES, Attempt
+from .attempt import OUTCOMES, SIP_CODE_SOURCES, Attempt, placed_at
 
 # Each transition is one conditional UPDATE, so two events racing on one row
 # (or two coordinators on one PostgreSQL) can never move a state backwards.
@@ -88,7 +88,7 @@ class CallLog:
         )
         if answered:  # the call's day counts it answered now
             with self._sessions.begin() as session:
-                daybook.forget_call(session.connection(), attempt_id)
+                daybook.forget(session.connection(), placed_at(attempt_id))
         return answered
 
     def mark_ended(

@@ -11,7 +11,7 @@ from sqlalchemy import Index, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from ..core.clock import utcnow
-from ..reports import daybook
+from ..storage import daybook
 from ..storage.base import Base
 from ..storage.columns import UTCDateTime
 from .events import EventHub, LiveEvent

@@ -10,9 +10,9 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..storage.daybook import DayFigures
 from ..wrapup.outcomes import FLAGS
 from . import tally
-from .daybook import DayFigures
 from .period import Period
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from ..dossiers.ledger import Invoice, Payment
 from ..dossiers.parties import Debtor
 from ..dossiers.stats import refresh_stats
 from ..dossiers.tasks import Task
-from ..reports import daybook
 from ..settings.config import Config
+from ..storage import daybook
 from .rules import first_business_day_after, follow_up_due, local_day, local_instant
 
 PAYMENT_SLACK_DAYS = 0  # a payment dated after the due date does not keep the promise

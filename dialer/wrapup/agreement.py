@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..calllog.attempt import placed_at
 from ..dossiers.callbacks import Callback
 from ..dossiers.casework import Agreement, Complaint, Instalment
 from ..dossiers.correspondence import SentEmail
@@ -16,8 +17,8 @@ from ..dossiers.ledger import Invoice
 from ..dossiers.parties import Contact, Debtor
 from ..mail.confirmation import ConfirmationFacts, compose
 from ..recordings.model import Recording
-from ..reports import daybook
 from ..scheduling.rules import first_business_day_after
+from ..storage import daybook
 from ..storage.columns import HUNDREDTH
 from .form import (
     FOLLOW_UP_AT,
@@ -99,7 +100,8 @@ def store_agreement(session: Session, plan: AgreementPlan, *, debtor: Debtor, co
                                  for i, p in enumerate(proposal.payments, 1)]
     session.add(agreement)
     session.flush()
-    daybook.forget_call(session.connection(), attempt_id)
+    if attempt_id is not None:
+        daybook.forget(session.connection(), placed_at(attempt_id))  # the amount promised in that call
     daybook.forget(session.connection(), now)
     result.agreement_id, result.warnings = agreement.id, plan.warnings
     follow = Callback(debtor_id=debtor.id, kind="follow_up", agent=agent, status="pending",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ..calllog.attempt import Attempt
+from ..calllog.attempt import Attempt, placed_at
 from ..dossiers.callbacks import Callback
 from ..dossiers.casework import Complaint, Note
 from ..dossiers.dossier import load_debtor
@@ -15,8 +15,8 @@ from ..dossiers.ledger import Invoice
 from ..dossiers.parties import Contact, Debtor
 from ..dossiers.tasks import Task
 from ..dossiers.wrapups import WrapUpRecord
-from ..reports import daybook
 from ..scheduling.callbackservice import place_appointment
+from ..storage import daybook
 from .agreement import chosen_invoices, plan_agreement, store_agreement
 from .form import (
     DEFAULT_ESCALATION,
@@ -84,7 +84,8 @@ def record(session: Session, wrap: WrapUp, *, agent: str, team: Team, now: datet
                        created_at=now)
     session.add_all([note, row])
     session.flush()
-    daybook.forget_call(session.connection(), wrap.attempt_id)  # the call's day counts this outcome now
+    if wrap.attempt_id is not None:  # the call's day counts this outcome now
+        daybook.forget(session.connection(), placed_at(wrap.attempt_id))
     result.note_id, result.wrapup_id = note.id, row.id
     return result
 

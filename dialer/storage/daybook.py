@@ -1,17 +1,20 @@
-"""The day book: each closed day's report figures per agent, kept once counted, and forgotten when they change."""
+"""The day book: each closed day's report figures per agent, kept once counted, and forgotten when they change.
+
+It lives with the storage, below every package that writes calls, wrap-ups, promises and states: each of them
+forgets the day its change falls in; dialer.reports counts and reads the days.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, String, delete, select
+from sqlalchemy import JSON, ColumnElement, Date, String, delete
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..calllog.attempt import Attempt
-from ..storage.base import Base
-from ..storage.columns import UTCDateTime
+from .base import Base
+from .columns import UTCDateTime
 
 
 class DayFigures(Base):
@@ -27,17 +30,9 @@ class DayFigures(Base):
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-def forget(connection: Connection, moment: datetime) -> None:
-    """A change to the figures of the day that holds `moment`: it is counted again when next asked for."""
+def forget(connection: Connection, moment: datetime | ColumnElement[datetime]) -> None:
+    """A change to the figures of the day that holds `moment` (or a subquery giving it, such as a call's placing)."""
     connection.execute(delete(DayFigures).where(DayFigures.starts <= moment, DayFigures.ends > moment))
-
-
-def forget_call(connection: Connection, attempt_id: int | None) -> None:
-    """A change to a call's figures (answered, wrapped up, a promise made in it): its day is counted again."""
-    if attempt_id is None:
-        return
-    placed = select(Attempt.created_at).where(Attempt.id == attempt_id).scalar_subquery()
-    connection.execute(delete(DayFigures).where(DayFigures.starts <= placed, DayFigures.ends > placed))
 
 
 def forget_since(connection: Connection, moment: datetime) -> None:
