@@ -34,6 +34,7 @@ from dialer.wrapup.negotiation import load_room
 from . import render
 from .auth import auth_middleware
 from .csrf import csrf_middleware
+from .errors import error_middleware
 from .i18n import choose, current_language
 from .keys import (
     BLOCK_CLOCK,
@@ -170,7 +171,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow, config
                outbox_dir: Path = Path("var/outbox"), trunk_for: Callable[[str], str] | None = None,
                demo: DemoNetwork | None = None) -> web.Application:
     """The Belblok web application for `config` (tests call it with a test configuration)."""
-    app = web.Application(middlewares=[language_middleware, auth_middleware, csrf_middleware],
+    app = web.Application(middlewares=[error_middleware, language_middleware, auth_middleware, csrf_middleware],
                           client_max_size=32 * 1024 * 1024)
     app[CONFIG] = config
     app[CLOCK] = clock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from ..core.money import CENT, MoneyError, to_money
 
 DEFAULT_PATH = Path("config/negotiation.toml")
 HUNDRED = Decimal(100)
+DECIMAL_TEXT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")
 
 # Codes of the warnings an agent must confirm (the UI translates them; the data says why).
 FIRST_PAYMENT_BELOW_MINIMUM = "first_payment_below_minimum"
@@ -106,9 +108,12 @@ def make_proposal(payments: list[tuple[Decimal | str, date]], discount_pct: Deci
         raise NegotiationError("an agreement needs at least one payment")
     try:
         planned = [PlannedPayment(to_money(amount), due) for amount, due in payments]
-        discount = Decimal(str(discount_pct or "0"))
-    except (MoneyError, ArithmeticError) as exc:
-        raise NegotiationError(str(exc)) from None
+    except MoneyError as exc:
+        raise NegotiationError(f"payment amount: {exc}") from None
+    text = str(discount_pct or "0").strip()
+    if not DECIMAL_TEXT.fullmatch(text):  # Decimal() alone reads "١٠", "1_0" and "1e1" too
+        raise NegotiationError(f"discount_pct {text[:20]!r} is not a percentage: write digits, e.g. 2.5")
+    discount = Decimal(text)
     if any(p.amount <= 0 for p in planned):
         raise NegotiationError("every payment must be more than 0")
     if any(p.due_date < today for p in planned):

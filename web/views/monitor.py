@@ -51,4 +51,4 @@ async def monitoring_log(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     """Register the monitoring routes."""
     app.router.add_post("/api/v1/agents/{name}/monitor", monitor, name="api_monitor")
-    app.router.add_get(r"/api/v1/attempts/{id:\d+}/monitoring", monitoring_log, name="api_monitoring")
+    app.router.add_get(r"/api/v1/attempts/{id:\d{1,18}}/monitoring", monitoring_log, name="api_monitoring")

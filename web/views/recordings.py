@@ -72,7 +72,7 @@ def _visible(request: web.Request) -> dict[str, Any]:
 
 
 def _recording_id(request: web.Request) -> int:
-    # The route only matches digits: a path can never come from the URL.
+    # The route matches 1-18 digits only: no path can come from the URL, no id beyond 64 bits reaches the database.
     return int(request.match_info["id"])
 
 
@@ -181,10 +181,12 @@ async def api_recording(request: web.Request) -> web.Response:
 async def api_bookmark(request: web.Request) -> web.Response:
     """POST /api/v1/calls/bookmarks {"kind", "label"}: mark this moment of the agent's current call."""
     try:
-        data = await request.json()
+        data = await request.json() if request.can_read_body else {}
     except ValueError:
         return json_error(400, _("the body must be JSON"))
-    kind = str((data or {}).get("kind") or "other")
+    if not isinstance(data, dict):
+        return json_error(400, "the body must be a JSON object: {\"kind\": \"promise\", \"label\": \"…\"}")
+    kind = str(data.get("kind") or "other")
     if kind not in BOOKMARK_KINDS:
         return json_error(400, _("unknown bookmark kind"))
     user = current_user(request)
@@ -193,7 +195,10 @@ async def api_bookmark(request: web.Request) -> web.Response:
     if mark is None:
         return json_error(409, _("No call is being recorded right now."))
     attempt_id, offset = mark
-    label = str((data or {}).get("label") or "")[:255] or None
+    label = data.get("label")
+    if label is not None and (not isinstance(label, str) or not label.isprintable()):  # no CR/LF, no surrogate
+        return json_error(400, "label must be one line of text", field="label")
+    label = (label or "")[:255] or None
     mark_id = await asyncio.to_thread(_store(request).add_bookmark, attempt_id, offset, kind, label=label,
                                       by=user.name, at=request.app[CLOCK]())
     return web.json_response({"id": mark_id, "attempt_id": attempt_id, "offset_s": round(offset, 2), "kind": kind},
@@ -215,11 +220,11 @@ def setup_routes(app: web.Application) -> None:
     """Register the review pages, the audio route and the recordings API."""
     r = app.router
     r.add_get("/recordings", recording_list, name="recordings")
-    r.add_get(r"/recordings/{id:\d+}", recording_page, name="recording")
-    r.add_get(r"/recordings/{id:\d+}/audio", recording_audio, name="recording_audio")
-    r.add_post(r"/recordings/{id:\d+}/reviews", review_form, name="recording_review")
-    r.add_post(r"/recordings/{id:\d+}/hold", hold_form, name="recording_hold")
+    r.add_get(r"/recordings/{id:\d{1,18}}", recording_page, name="recording")
+    r.add_get(r"/recordings/{id:\d{1,18}}/audio", recording_audio, name="recording_audio")
+    r.add_post(r"/recordings/{id:\d{1,18}}/reviews", review_form, name="recording_review")
+    r.add_post(r"/recordings/{id:\d{1,18}}/hold", hold_form, name="recording_hold")
     r.add_get("/api/v1/recordings", api_list, name="api_recordings")
-    r.add_get(r"/api/v1/recordings/{id:\d+}", api_recording, name="api_recording")
+    r.add_get(r"/api/v1/recordings/{id:\d{1,18}}", api_recording, name="api_recording")
     r.add_post("/api/v1/calls/bookmarks", api_bookmark, name="api_bookmark")
     r.add_post("/api/v1/calls/recording", api_record, name="api_record")

@@ -124,9 +124,10 @@ async def api_session_action(request: web.Request) -> web.Response:
     try:
         body = await request.json() if request.can_read_body else {}
     except ValueError:
-        body = {}
+        return json_error(400, "the body must be JSON, e.g. {\"mode\": \"preview\"} or {\"code\": \"lunch\"}")
+    if not isinstance(body, dict):
+        return json_error(400, "the body must be a JSON object, e.g. {\"mode\": \"preview\"}")
     try:
-        body = body if isinstance(body, dict) else {}
         code = body.get("code") if isinstance(body.get("code"), str) else None
         state = await _act(request, action, str(body.get("mode") or "preview"), code or None)
     except DialRefused as exc:
