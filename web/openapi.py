@@ -143,7 +143,9 @@ _SCHEMAS: dict[str, Any] = {
         "id": {"type": "integer"}, "attempt_id": {"type": "integer"}, "debtor": _NULLABLE_STRING,
         "agent": _NULLABLE_STRING, "number": _NULLABLE_STRING, "outcome": _NULLABLE_STRING,
         "status": {"type": "string", "enum": ["pending", "processed", "missing", "corrupt", "purged"]},
-        "path": {"type": "string"}, "format": {"type": "string"},
+        "audio_url": {"type": "string", "description": "The audio's address in the panel (no server paths are "
+                                                         "shown)"},
+        "format": {"type": "string"},
         "duration_s": {"type": "number", "nullable": True},
         "silences": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
         "talk_s": {"type": "object", "properties": {"agent": {"type": "number", "nullable": True},

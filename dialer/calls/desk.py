@@ -190,7 +190,8 @@ class Desk:
                     self._publish("ended", outcome=event.outcome, sip_code=event.sip_code,
                                   sip_reason=event.sip_reason, **own)
                 elif event.kind == "recording":
-                    self._publish("recording", detail={"path": event.recording}, **own)
+                    # The file stays on the server: the panel learns only that the call is recorded.
+                    self._publish("recording", detail={"recorded": True}, **own)
         except Exception:
             log.exception("tracking attempt %s of %s failed", attempt_id, self.agent)
             self._publish("error", detail={"message": "lost track of the call; see the log"}, **own)

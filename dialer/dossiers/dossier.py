@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from ..calllog.attempt import Attempt
@@ -108,6 +108,11 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
                                     .order_by(Attempt.id.desc()).limit(ATTEMPTS_SHOWN)))
     notes = list(session.scalars(select(Note).where(Note.debtor_id == debtor.id).order_by(Note.id.desc())))
     wrapups = latest_wrapups(session, [a.id for a in attempts])
+    # The recording by id (the panel's address for it), never its path on the server. A table reference, as
+    # the recordings' model lives above the dossiers.
+    recordings = table("recordings", column("id"), column("attempt_id"))
+    recording_of = dict(session.execute(select(recordings.c.attempt_id, recordings.c.id).where(
+        recordings.c.attempt_id.in_([a.id for a in attempts]))).tuples().all()) if attempts else {}
 
     number_of = {inv.id: inv.number for inv in invoices}
     disputed = {inv.id for c in complaints if c.status == "open" for inv in c.invoices}
@@ -177,10 +182,18 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
                              for i in a.instalments]}
             for a in agreements
         ],
-        "attempts": [{**a.to_json(), "direction": a.direction, "wrapup": wrapups.get(a.id)} for a in attempts],
+        "attempts": [{**_attempt(a), "recording_id": recording_of.get(a.id), "wrapup": wrapups.get(a.id)}
+                     for a in attempts],
         "notes": [
             {"id": n.id, "text": n.text, "author": n.author, "created_at": n.created_at.isoformat(),
              "attempt_id": n.attempt_id}
             for n in notes
         ],
     }
+
+
+def _attempt(attempt: Attempt) -> dict[str, Any]:
+    """A call as the dossier shows it: its log row without the recording's server path."""
+    row = {**attempt.to_json(), "direction": attempt.direction}
+    del row["recording"]
+    return row

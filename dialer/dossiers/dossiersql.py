@@ -129,7 +129,7 @@ SELECT json_build_object(
       'ended_at', {ts_sql('t.ended_at')},
       'duration_us', CASE WHEN t.answered_at IS NOT NULL AND t.ended_at IS NOT NULL
                           THEN (extract(epoch FROM t.ended_at - t.answered_at) * 1000000)::bigint END,
-      'recording', t.recording_path, 'worker', t.worker, 'sip_call_id', t.sip_call_id,
+      'recording_id', (SELECT r.id FROM recordings r WHERE r.attempt_id = t.id), 'worker', t.worker, 'sip_call_id', t.sip_call_id,
       'wrapup', (SELECT json_build_object(
                    'id', w.id, 'outcome', w.outcome, 'escalation', w.escalation, 'agreement_id', w.agreement_id,
                    'callback_id', w.callback_id, 'agent', w.agent, 'created_at', {ts_sql('w.created_at')})

@@ -56,18 +56,33 @@ def recording_json(rec: Recording) -> dict[str, Any]:
     }
 
 
-def file_problem(rec: Recording) -> str | None:
-    """Why the recording's file cannot be served (missing, or not what was stored), or None."""
+def shown_json(rec: Recording) -> dict[str, Any]:
+    """The recording as the panel and its API show it: no server paths; the audio by its address."""
+    item = recording_json(rec)
+    del item["path"]
+    item["audio_url"] = f"/recordings/{rec.id}/audio"
+    if item["error"]:  # a processing error names the files it failed on: the panel says which recording
+        for path in {p for p in (rec.path, rec.source_path) if p}:
+            item["error"] = item["error"].replace(path, f"recording {rec.id}").replace(Path(path).name, "…")
+    return item
+
+
+def file_problem(rec: Recording, *, paths: bool = True) -> str | None:
+    """Why the recording's file cannot be served (missing, or not what was stored), or None.
+
+    With paths=False the message does not name the file (for the panel, which shows no server paths).
+    """
     path = Path(rec.path or rec.source_path)
+    named = str(path) if paths else f"of recording {rec.id}"
     if not path.is_file():
-        return f"the file {path} is missing"
+        return f"the file {named} is missing"
     if rec.sha256:
         digest = hashlib.sha256()
         with path.open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         if digest.hexdigest() != rec.sha256:
-            return f"the file {path} does not match its checksum (corrupt or replaced)"
+            return f"the file {named} does not match its checksum (corrupt or replaced)"
     return None
 
 

@@ -25,7 +25,7 @@ from dialer.recordings.store import (
     RecordingNotFound,
     RecordingStore,
     file_problem,
-    recording_json,
+    shown_json,
 )
 
 from ..auth import SUPERVISORS, current_user, json_error, requires
@@ -86,7 +86,7 @@ async def _get(request: web.Request) -> Recording:
 async def recording_list(request: web.Request) -> web.Response:
     """The review list with filters; agents see their own calls only."""
     rows = await asyncio.to_thread(_store(request).search, _filter(request), **_visible(request))
-    return render("recordings.html", request, {"recordings": [recording_json(r) for r in rows],
+    return render("recordings.html", request, {"recordings": [shown_json(r) for r in rows],
                                                "query": dict(request.query)})
 
 
@@ -97,12 +97,12 @@ async def recording_page(request: web.Request) -> web.Response:
     marks, reviews, problem, monitoring = await asyncio.gather(
         asyncio.to_thread(store.bookmarks, rec.attempt_id),
         asyncio.to_thread(reviews_of, request.app[SESSIONS], rec.id),
-        asyncio.to_thread(file_problem, rec) if rec.status != "purged" else asyncio.sleep(0, _("purged")),
+        asyncio.to_thread(file_problem, rec, paths=False) if rec.status != "purged" else asyncio.sleep(0, _("purged")),
         asyncio.to_thread(_monitoring, request, rec.attempt_id))
     lang = current_language.get()
     checklist = [{"key": i.key, "label": i.nl if lang == "nl" else i.en, "weight": i.weight} for i in CHECKLIST]
     return render("recording.html", request, {
-        "rec": recording_json(rec), "waveform": rec.waveform or [], "problem": problem,
+        "rec": shown_json(rec), "waveform": rec.waveform or [], "problem": problem,
         "bookmarks": [{"offset_s": b.offset_s, "kind": b.kind, "label": b.label, "by": b.created_by} for b in marks],
         "reviews": reviews, "checklist": checklist, "suggested": suggested(rec), "monitoring": monitoring,
         "monitor_labels": {"listen": _("listened in"), "whisper": _("whispered to the agent"),
@@ -167,14 +167,14 @@ async def hold_form(request: web.Request) -> web.Response:
 async def api_list(request: web.Request) -> web.Response:
     """GET /api/v1/recordings: the same list as JSON."""
     rows = await asyncio.to_thread(_store(request).search, _filter(request), **_visible(request))
-    return web.json_response([recording_json(r) for r in rows])
+    return web.json_response([shown_json(r) for r in rows])
 
 
 async def api_recording(request: web.Request) -> web.Response:
     """GET /api/v1/recordings/{id}: one recording with bookmarks."""
     rec = await _get(request)
     marks = await asyncio.to_thread(_store(request).bookmarks, rec.attempt_id)
-    return web.json_response({**recording_json(rec), "waveform": rec.waveform or [],
+    return web.json_response({**shown_json(rec), "waveform": rec.waveform or [],
                               "bookmarks": [{"offset_s": b.offset_s, "kind": b.kind, "label": b.label} for b in marks]})
 
 
