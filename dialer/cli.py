@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -51,6 +52,9 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `belblok` console script."""
     args = _parser().parse_args(argv)
+    # Everything Belblok creates (database, recordings, keys, exports) holds personal data: private to the
+    # service's user whatever umask it was started under.
+    os.umask(0o077)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="belblok: %(levelname)s %(name)s: %(message)s")
     try:

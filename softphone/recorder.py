@@ -21,7 +21,7 @@ class RecordingParts:
     def for_call(cls, directory: str | Path, call: str) -> RecordingParts:
         """Paths for one call's recording under `directory`."""
         base = Path(directory)
-        base.mkdir(parents=True, exist_ok=True)
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)  # recorded voices: the service's user only
         return cls(base / f"{call}.agent.part.wav", base / f"{call}.debtor.part.wav", base / f"{call}.wav")
 
 

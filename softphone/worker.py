@@ -71,6 +71,7 @@ def main() -> int:
     # ends us cleanly (shutdown, or stdin closing when it dies), so neither may cut live calls short here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.umask(0o077)  # the recordings it writes hold debtors' voices: the service's user only
     channel = Channel(_take_stdout())
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s worker %(levelname)s %(message)s")
     logging.getLogger().addHandler(_LogForwarder(channel))

@@ -108,7 +108,7 @@ def _mark(sessions: sessionmaker[Session], email_id: int, status: str, error: st
 
 def write_outbox(directory: Path, message: EmailMessage | bytes) -> Path:
     """Store one message as an .eml file in the outbox directory (name sorts by arrival)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
     data = message if isinstance(message, bytes) else message.as_bytes()
     tmp = path.with_suffix(".tmp")

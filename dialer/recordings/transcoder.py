@@ -205,7 +205,7 @@ def process_recording(wav_path: str | os.PathLike[str], out_dir: str | os.PathLi
     # A hidden name in the same directory, so os.replace is atomic and no reader sees half a file.
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         encode(played, partial, spec)
         verify(partial, analysis.duration_s, spec.codec_name)
         sha256, size = checksum(partial)

@@ -62,6 +62,9 @@ def make_engine(url: str) -> Engine:
         _make_parent_directory(parsed)
         engine = create_engine(parsed, pool_pre_ping=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        path = sqlite_file(parsed)
+        if path is not None:
+            event.listen(engine, "connect", lambda *_: _private(path))
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -88,13 +91,22 @@ def _make_parent_directory(url: URL) -> None:
         return
     parent = path.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DatabaseError(
             f"cannot reach the database at {safe_url(url)}: "
             f"cannot create directory {parent}: {reason.lower()}"
         ) from None
+
+
+def _private(path: Path) -> None:
+    """The database file readable by the service's user only, whatever the umask it was created under."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # SQLite gives its -wal and -shm files the main file's mode
+    except OSError:  # not ours to change (a read-only copy, another owner): SQLite reports what matters
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
