@@ -205,3 +205,19 @@ def test_an_invoice_under_two_complaints_counts_once(engine: Engine, tmp_path: P
     facts, verdict = QueueQuery(cfg, engine).dossier("TWICE", "anna", T0)
     assert sorted((str(i.open_amount), i.disputed) for i in facts.invoices) == [("300.00", False), ("800.00", True)]
     assert isinstance(verdict, Entry) and verdict.reason.startswith("first call: 300.00 overdue")
+
+
+def test_a_running_promise_with_its_follow_up_planned_lists_every_rule(engine: Engine, db_url: str,
+                                                                       tmp_path: Path) -> None:
+    from dialer.scheduling.promises import add_promise as promise
+
+    cfg, path = make_config(tmp_path, db_url=db_url)
+    with Session(engine) as s, s.begin():  # as `belblok promise add` makes it: the follow-up call planned too
+        debtor = add_debtor(s, "PROMISED", phones=[("P", "owner", "+31612000014", "direct")])
+        _, follow = promise(s, debtor, Decimal("100.00"), T0.date() + timedelta(days=3), cfg=cfg, now=T0)
+        assert follow is not None and follow.kind == "follow_up"
+    proc = run_cli("--config", str(path), "queue", "--agent", "anna", "--at", T0.isoformat(), "--json",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (excluded,) = [x for x in json.loads(proc.stdout)["excluded"] if x["debtor"] == "PROMISED"]
+    assert excluded["rules"] == ["promise_running", "callback_scheduled"]

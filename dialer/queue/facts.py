@@ -72,6 +72,7 @@ class PromiseFact:
     status: str = "open"
     amount: Decimal = Decimal("0.00")
     contact_id: int | None = None
+    followed: bool = False  # the scheduler planned its follow-up call: that call-back brings it to the queue
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,8 @@ def _load(c: Connection, ids: list[int], now: datetime, today: date, cfg: Config
                          .where(one_of(c, Agreement.debtor_id, ids), Agreement.status.in_(("open", "broken")),
                                 Agreement.created_at <= now)):
         broken.update([row.debtor_id] if row.status == "broken" else [])
-        if not row.followed:  # the scheduler made a follow-up call-back for it: that one counts
-            promises[row.debtor_id].append(PromiseFact(row.id, row.due_date, row.status, row.amount, row.contact_id))
+        promises[row.debtor_id].append(PromiseFact(row.id, row.due_date, row.status, row.amount, row.contact_id,
+                                                   followed=bool(row.followed)))
     callbacks: dict[int, list[CallbackFact]] = defaultdict(list)
     for row in c.execute(select(Callback.id, Callback.debtor_id, Callback.kind, Callback.due_at, Callback.agent,
                                 Callback.contact_id)

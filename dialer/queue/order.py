@@ -134,7 +134,9 @@ def evaluate(d: DossierFacts, rules: QueueRules, now: datetime) -> Entry | Exclu
     returned = _first(c for c in mine if c.kind == "return")
     follow_call = _first(c for c in mine if c.kind == "follow_up")
     answered_at = [a.at for a in d.attempts if a.answered]
-    expired = [p for p in d.promises if p.due_date < today
+    # A promise whose follow-up call the scheduler planned comes back through that call-back, not by itself;
+    # while it runs it still holds the dossier (promise_running), whatever else does too.
+    expired = [p for p in d.promises if p.due_date < today and not p.followed
                and not any(t >= _day_start(p.due_date, 1, team_tz) for t in answered_at)]
     running = [p for p in d.promises if p.status == "open" and p.due_date >= today]
     state = retry_state(d.attempts, rules.retry_rule, now=now, tz=ZoneInfo(d.tz))
