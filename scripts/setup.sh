@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(sip-tester ffmpeg kamailio chromium wrk)  # wrk: the panel benchmark's load generator
+DEBIAN_PACKAGES=(sip-tester ffmpeg kamailio chromium wrk systemd)  # wrk: the panel benchmark's load generator; systemd: systemd-analyze checks the shipped units
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
