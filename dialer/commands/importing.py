@@ -1,4 +1,4 @@
-"""`belblok import debtors|contacts|invoices|payments FILE [--map MAPFILE]`: CSV exports into the database."""
+"""`belblok import debtors|contacts|invoices|payments FILE [--map MAPFILE]`: CSV and workbooks into the database."""
 
 from __future__ import annotations
 
@@ -29,20 +29,36 @@ def register(sub: argparse._SubParsersAction) -> None:
                              description="Check the whole CSV file, then import all of it or nothing. "
                                          "See docs/import.md for the columns.")
     command.add_argument("kind", choices=IMPORT_KINDS, help="what the file holds")
-    command.add_argument("file", metavar="FILE", help="the CSV file (';' or ',', UTF-8 or Windows-1252)")
+    command.add_argument("file", metavar="FILE",
+                         help="the CSV file (';' or ',', UTF-8 or Windows-1252) or workbook (.xlsx, .xls, .ods)")
     command.add_argument("--map", metavar="MAPFILE",
                          help="TOML file whose [columns] table maps our column names to the file's headers")
+    command.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first)")
     command.set_defaults(handler=run)
 
 
-def load_map(path: str) -> dict[str, str]:
-    """The [columns] table of a map file: canonical column → header in the CSV file."""
+def _map_file(path: str) -> dict[str, object]:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise MapError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MapError(f"{path}: not a TOML file: {exc}") from None
+
+
+def load_header_row(path: str) -> int | None:
+    """A map file's `header_row = N`: the spreadsheet row that holds the header (title rows above it)."""
+    row = _map_file(path).get("header_row")
+    if row is None:
+        return None
+    if isinstance(row, bool) or not isinstance(row, int) or row < 1:
+        raise MapError(f"{path}: header_row must be a row number (1 or more), not {row!r}")
+    return row
+
+
+def load_map(path: str) -> dict[str, str]:
+    """The [columns] table of a map file: canonical column → header in the CSV file."""
+    data = _map_file(path)
     columns = data.get("columns")
     if not isinstance(columns, dict):
         raise MapError(f"{path}: no [columns] table (write: [columns] then lines like amount = \"Bedrag\")")
@@ -81,6 +97,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     try:
         data = Path(args.file).read_bytes()
         mapping = load_map(args.map) if args.map else None
+        header_row = load_header_row(args.map) if args.map else None
     except OSError as exc:
         print(f"belblok: error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -92,7 +109,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         try:
             with session.begin():
                 result = import_csv(session, args.kind, data, mapping=mapping, region=cfg.numbers.default_region,
-                                    today=utcnow().date(), progress=progress)
+                                    today=utcnow().date(), progress=progress, sheet=args.sheet,
+                                    header_row=header_row)
         except ImportFailed as exc:
             progress.clear()
             if len(exc.errors) == 1 and exc.errors[0].row is None and exc.errors[0].column is None:

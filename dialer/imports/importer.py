@@ -28,6 +28,7 @@ from .columns import (
 from .csvreader import NotCsv, read_table
 from .errors import ImportErrorItem, ImportFailed
 from .plans import FUTURE_SLACK, PLANNERS, ImportContext, Plan, payment_key
+from .sheetreader import is_spreadsheet, read_sheet
 
 __all__ = ["CHUNK", "FUTURE_SLACK", "IMPORT_KINDS", "KIND_WORDS", "PHONE_KIND_WORDS", "PLANNERS", "PROGRESS_EVERY",
            "ROLE_WORDS", "Column", "ImportErrorItem", "ImportFailed", "ImportResult", "Progress", "Row",
@@ -56,11 +57,19 @@ class ImportResult:
 
 
 def import_csv(session: Session, kind: str, data: bytes, *, mapping: dict[str, str] | None, region: str,
-               today: date, now: datetime | None = None, progress: Progress | None = None) -> ImportResult:
-    """Check all of `data`, then upsert it in the session's transaction (the caller commits), or raise ImportFailed."""
+               today: date, now: datetime | None = None, progress: Progress | None = None,
+               sheet: str | None = None, header_row: int | None = None) -> ImportResult:
+    """Check all of `data` (CSV, or a .xlsx/.xls/.ods workbook's sheet), then upsert it in the session's
+    transaction (the caller commits), or raise ImportFailed."""
     columns = columns_for(kind, region)
     try:
-        table = read_table(data)
+        if is_spreadsheet(data):
+            table = read_sheet(data, known=[c.name for c in columns], mapping=mapping, sheet=sheet,
+                               header_row=header_row)
+        elif sheet is not None:
+            raise NotCsv(f"--sheet {sheet!r} was given, but the file is not a workbook (.xlsx, .xls or .ods)")
+        else:
+            table = read_table(data)
     except NotCsv as exc:
         raise ImportFailed([ImportErrorItem(None, None, str(exc))]) from None
     found, errors = check_header(kind, table, columns, mapping)

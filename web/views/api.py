@@ -83,7 +83,7 @@ def _mapping_from_query(request: web.Request) -> dict[str, str] | None:
 
 @requires(*SUPERVISORS)
 async def import_csv(request: web.Request) -> web.Response:
-    """Import a CSV of `kind` (all or nothing); the errors list row, column and message."""
+    """Import a CSV or a workbook (.xlsx, .xls, .ods; ?sheet=, ?header_row=) of `kind`, all or nothing."""
     try:
         from dialer.imports.importer import ImportFailed
         from dialer.imports.importer import import_csv as run_import
@@ -106,10 +106,15 @@ async def import_csv(request: web.Request) -> web.Response:
     if not data.strip():
         return json_error(400, "the body is empty: send the CSV")
     region, day = request.app[CONFIG].numbers.default_region, today(request)
+    sheet, header = request.query.get("sheet") or None, request.query.get("header_row", "")
+    if header and not (header.isascii() and header.isdigit() and 0 < int(header) < 1_000_000):
+        return json_error(400, "header_row must be a row number (1 or more)", field="header_row")
+    header_row = int(header) if header else None
 
     def work(session: Any) -> Any:
         with collector_paused():  # a big file's rows live until the commit: no full collection stalling the loop
-            return run_import(session, kind, data, mapping=mapping, region=region, today=day)
+            return run_import(session, kind, data, mapping=mapping, region=region, today=day, sheet=sheet,
+                              header_row=header_row)
 
     try:
         result = await db.run(request, work)
