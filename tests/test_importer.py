@@ -281,7 +281,8 @@ def test_references_to_what_does_not_exist(sessions: sessionmaker[Session]) -> N
 @pytest.mark.parametrize(("data", "message"), [
     (b"", "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a CSV file: it holds binary data"),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00", "this is an Excel workbook (.xlsx) or another ZIP archive, not a CSV file"),
+    # A workbook is read as one (tests/test_import_sheets.py); a broken one, or another ZIP archive, says so.
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00", "not a readable spreadsheet (.xlsx, .xls or .ods)"),
     (b"Dit is een brief aan de debiteur.\nMet vriendelijke groet\n", "not a CSV file of invoices: no column of its "
                                                                      "header ('Dit is een brief aan de debiteur.')"),
     (b"aap;noot;mies\n1;2;3\n", "not a CSV file of invoices: no column of its header ('aap', 'noot', 'mies')"),
