@@ -136,5 +136,6 @@ def test_indexes_and_names_follow_the_convention() -> None:
         "ix_attempts_state": ["state"],
         "ix_attempts_number_created_at": ["number", "created_at"],
         "ix_attempts_debtor_ref_id": ["debtor_ref", "id"],
+        "ix_attempts_created_at": ["created_at"],  # a day's calls, for the reports' day book
     }
     assert table.primary_key.name == "pk_attempts"
