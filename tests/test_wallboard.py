@@ -54,7 +54,9 @@ async def test_only_supervisors_open_the_wallboard(engine: Engine, db_url: str, 
     seeded(engine)
     client = await make_client(web_config(db_url, tmp_path))
     assert (await client.get("/api/v1/wallboard", headers=bearer(engine, "demo"))).status == 403
-    assert (await client.get("/wallboard/ws", headers=bearer(engine, "demo"))).status == 403
+    agent = await make_client(web_config(db_url, tmp_path))
+    await login(agent, "demo", "demo")  # the wallboard's socket takes a login session, not a token
+    assert (await agent.get("/wallboard/ws")).status == 403
     board = await (await client.get("/api/v1/wallboard", headers=bearer(engine, "chef"))).json()
     assert board["agents"] == [] and board["counters"]["calls_placed"] == 0
     assert set(board["counters"]["queue"]["kinds"]) == {"callback", "return", "follow_up", "retry", "new"}

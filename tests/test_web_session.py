@@ -31,7 +31,8 @@ async def test_outside_a_block_a_session_is_refused_with_a_message(db_url: str, 
     assert response.status == 409
     assert "outside a calling block" in (await response.json())["error"]
     assert (await (await client.get("/api/v1/session", headers=bearer(engine, "anna"))).json()) == {"session": None}
-    page = await client.get("/session", headers=bearer(engine, "anna"))
+    await login(client, "anna")  # pages take a login session, not a token
+    page = await client.get("/session")
     assert page.status == 200 and "/session/start" in await page.text()
 
 
@@ -50,7 +51,8 @@ async def test_in_a_block_the_session_previews_the_head_of_the_queue(db_url: str
     assert entry["number"].startswith("+") and entry["reason"]
     queue = await (await client.get("/api/v1/session", headers=auth)).json()
     assert queue["session"]["entry"]["debtor"] == entry["debtor"]
-    page = await client.get("/session", headers=auth)
+    await login(client, "anna")
+    page = await client.get("/session")
     assert page.status == 200 and entry["debtor"] in await page.text()
     paused = await client.post("/api/v1/session/pause", headers=auth)
     assert (await paused.json())["session"]["state"] == "paused"
@@ -95,7 +97,8 @@ async def test_the_session_pauses_with_a_reason_the_floor_keeps(db_url: str, eng
     client = await make_client(_config(db_url, tmp_path, blocks=ALL_DAY + PAUSE_CODES))
     auth = bearer(engine, "anna")
     assert (await client.post("/api/v1/session/start", json={"mode": "preview"}, headers=auth)).status == 200
-    page = await (await client.get("/session", headers=auth)).text()
+    await login(client, "anna")
+    page = await (await client.get("/session")).text()
     assert 'id="session-pause"' in page and '<option value="coaching">' in page  # a reason to choose
     unknown = await client.post("/api/v1/session/pause", json={"code": "nap"}, headers=auth)
     assert unknown.status == 400 and (await unknown.json())["reason"] == "unknown_code"
@@ -105,7 +108,7 @@ async def test_the_session_pauses_with_a_reason_the_floor_keeps(db_url: str, eng
     assert (await paused.json())["session"]["state"] == "paused"
     state = await (await client.get("/api/v1/agent/state", headers=auth)).json()
     assert (state["state"], state["code"]) == ("paused", "coaching")
-    assert 'id="session-pause"' not in await (await client.get("/session", headers=auth)).text()
+    assert 'id="session-pause"' not in await (await client.get("/session")).text()
     resumed = await client.post("/api/v1/session/resume", headers=auth)
     assert (await resumed.json())["session"]["state"] == "ready"
     assert (await (await client.get("/api/v1/agent/state", headers=auth)).json())["state"] == "ready"

@@ -163,7 +163,9 @@ async def test_a_refusal_or_broken_off_call_escalates_to_the_supervisors(engine:
     tasks = rows(engine, Task)
     assert [(t.kind, t.role, t.status) for t in tasks] == [("collection_agency", "supervisor", "open"),
                                                            ("written_reminder", "supervisor", "open")]
-    page = await client.get("/tasks", headers=bearer(engine, "chef"))
+    chef = await make_client(web_config(db_url, tmp_path))
+    await login(chef, "chef", "demo")  # pages take a login session, not a token
+    page = await chef.get("/tasks")
     assert page.status == 200 and "D-1002" in await page.text()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
@@ -11,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.accounts.passwords import HashGate
 from dialer.accounts.users import Identity, identity, session_login, sha256, token_user
 
 from .i18n import _, current_language
@@ -40,10 +42,16 @@ CACHE_LIMIT = 10_000
 Found = tuple[Identity, str | None, str, datetime | None]  # user, CSRF token, "bearer"|"cookie", session expiry
 
 
-def _credentials(request: web.Request) -> tuple[str, str] | None:
+def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return "bearer", header[7:].strip()
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _credentials(request: web.Request) -> tuple[str, str] | None:
+    """A bearer token on the API (and its WebSocket) only; pages and forms know only the session cookie."""
+    token = _bearer(request)
+    if token is not None and is_api(request):
+        return "bearer", token
     token = request.cookies.get(COOKIE)
     return ("cookie", token) if token else None
 
@@ -84,6 +92,17 @@ async def _resolve(request: web.Request) -> Found | None:
     return found
 
 
+_GATES: weakref.WeakKeyDictionary[web.Application, HashGate] = weakref.WeakKeyDictionary()
+
+
+def hash_gate(app: web.Application) -> HashGate:
+    """The app's argon2 gate: password checks on two threads of their own, sixteen more may wait."""
+    gate = _GATES.get(app)
+    if gate is None:
+        gate = _GATES[app] = HashGate(workers=2, queue=16)
+    return gate
+
+
 def forget(app: web.Application, *, token: str | None = None, user_id: int | None = None) -> None:
     """Drop cached credentials: a session token at logout, or everything of a user whose data changed."""
     cache: dict[tuple[str, str], tuple[float, Found]] = app[LOGINS]
@@ -106,10 +125,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     found = await _resolve(request)
     if found is None:
-        if request.headers.get("Authorization", "").lower().startswith("bearer "):
-            return json_error(401, _("invalid or unknown token"), headers={})
+        bearer = _bearer(request) is not None
+        if bearer and not is_api(request):
+            # A token stolen from an API client must not open the panel's pages or post its forms.
+            return web.Response(status=401, text=_("API tokens are accepted on /api/ only; log in to use the panel."))
         if is_api(request):
-            response = json_error(401, _("login required"))
+            response = json_error(401, _("invalid or unknown token") if bearer else _("login required"))
             response.headers["WWW-Authenticate"] = 'Bearer realm="belblok"'
             return response
         target = request.path_qs if request.method == "GET" else "/"

@@ -6,7 +6,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .views import api, calendar, calls, demo, floor, live, monitor, pages, recordings, reports, session, wallboard
+from .views import (
+    accounts,
+    api,
+    calendar,
+    calls,
+    demo,
+    floor,
+    live,
+    login,
+    monitor,
+    pages,
+    recordings,
+    reports,
+    session,
+    wallboard,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -15,10 +30,11 @@ def setup_routes(app: web.Application) -> None:
     """Register pages, API, WebSocket and static files."""
     r = app.router
     r.add_get("/", pages.home, name="home")
-    r.add_get("/login", pages.login_form, name="login")
-    r.add_post("/login", pages.login)
-    r.add_post("/logout", pages.logout, name="logout")
-    r.add_post("/language", pages.language, name="language")
+    r.add_get("/login", login.login_form, name="login")
+    r.add_post("/login", login.login)
+    r.add_post("/logout", login.logout, name="logout")
+    r.add_post("/language", login.language, name="language")
+    accounts.setup_routes(app)
     r.add_get("/dossiers", pages.dossier_list, name="dossiers")
     r.add_get("/dossiers/{ref}", pages.dossier_page, name="dossier")
     r.add_post("/dossiers/{ref}/notes", pages.note_form, name="dossier_notes")

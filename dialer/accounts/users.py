@@ -7,19 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .models import USER_ROLES, ApiToken, LoginSession, User
+from .passwords import DUMMY_HASH, check, is_hash, make_hash
 
 LANGUAGES = ("nl", "en")
 NO_PASSWORD = "!"  # not an argon2 hash: nobody can log in with a password (service users)
-
-_hasher = PasswordHasher()
-# Verified when the user does not exist, so a wrong name costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 class AccountError(ValueError):
@@ -57,7 +52,7 @@ def hash_password(password: str) -> str:
     """An argon2id hash of a password (empty passwords are refused)."""
     if not password:
         raise AccountError("the password must not be empty")
-    return _hasher.hash(password)
+    return make_hash(password)
 
 
 def add_user(session: Session, name: str, role: str, password: str | None, *, now: datetime,
@@ -85,35 +80,36 @@ def find_user(session: Session, name: str) -> User | None:
 
 
 def verify_password(session: Session, name: str, password: str) -> User | None:
-    """The user if name and password match, else None (in about the same time either way)."""
+    """The enabled user if name and password match, else None (in about the same time either way; no limits)."""
     user = find_user(session, name)
-    stored = user.password_hash if user is not None else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    stored = user.password_hash if user is not None and is_hash(user.password_hash) else DUMMY_HASH
+    ok, new_hash = check(stored, password)
+    if not ok or user is None or stored is DUMMY_HASH or not user.enabled:
         return None
-    if user is None:
-        return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     return user
 
 
-def create_token(session: Session, user: User, name: str, *, now: datetime) -> str:
-    """A new bearer token for `user`; returned once, only its SHA-256 is stored."""
+def create_token(session: Session, user: User, name: str, *, now: datetime,
+                 expires_at: datetime | None = None) -> str:
+    """A new bearer token for `user` (valid until `expires_at` if given); returned once, only its SHA-256 is stored."""
     token = "bb_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=sha256(token), created_at=now))
+    session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=sha256(token), created_at=now,
+                         expires_at=expires_at))
     session.flush()
     return token
 
 
 def token_user(session: Session, token: str, *, now: datetime) -> User | None:
-    """The user a bearer token acts as, or None; notes when it was last used."""
+    """The enabled user a live bearer token acts as, or None; notes when it was last used."""
     found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
                             .where(ApiToken.token_sha256 == sha256(token))).first()
     if found is None:
         return None
     row, user = found
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now) or not user.enabled:
+        return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now  # at most once a minute: a busy client must not write on every call
     return user
@@ -145,7 +141,7 @@ def session_login(session: Session, token: str, *, now: datetime) -> tuple[User,
     found = session.execute(select(LoginSession.expires_at, LoginSession.csrf_token, User)
                             .join(User, User.id == LoginSession.user_id)
                             .where(LoginSession.token_sha256 == sha256(token))).first()
-    if found is None or found.expires_at <= now:
+    if found is None or found.expires_at <= now or not found.User.enabled:
         return None
     return found.User, found.csrf_token, found.expires_at
 

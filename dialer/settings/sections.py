@@ -210,6 +210,9 @@ class WebConfig(Section):
     port: int = Field(8080, ge=0, le=65535)
     session_hours: float = Field(12.0, gt=0)
     secure_cookies: bool = True
+    login_max_failures: int = Field(5, ge=1, le=1000)  # per account, within login_lockout_minutes
+    login_max_failures_per_address: int = Field(20, ge=1, le=100_000)  # per client address (offices share one)
+    login_lockout_minutes: int = Field(15, ge=1, le=1440)
 
 
 class SmtpConfig(Section):

@@ -1,4 +1,4 @@
-"""HTML pages: login, the dossier list, the agent screen, the outbox and the supervisors' tasks."""
+"""HTML pages: the dossier list, the agent screen, the outbox and the supervisors' tasks."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
-from dialer.accounts.users import (
-    close_session,
-    open_session,
-    set_language,
-    verify_password,
-)
 from dialer.dossiers.callguide import dial_blocker, fill, guide_values, load_guide
 from dialer.dossiers.dossier import UnknownDebtor
 from dialer.dossiers.worklists import open_tasks, recent_emails, search
@@ -24,16 +18,7 @@ from dialer.mail.mailer import read_outbox
 from dialer.wrapup.service import WrapUpInvalid, add_note
 
 from .. import db, screenreads
-from ..auth import (
-    COOKIE,
-    LANG_COOKIE,
-    SUPERVISORS,
-    clear_session_cookie,
-    current_user,
-    forget,
-    requires,
-    set_session_cookie,
-)
+from ..auth import SUPERVISORS, current_user, requires
 from ..i18n import _, current_language, money
 from ..i18n import day as format_day
 from ..keys import CLOCK, CONFIG, CONFIG_DIR, OUTBOX_DIR, PANEL_SETUP, ROOM
@@ -50,82 +35,9 @@ def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/dossiers"
-    return target
-
-
 async def home(request: web.Request) -> web.StreamResponse:
     """The start page is the dossier list."""
     raise web.HTTPSeeOther(location="/dossiers")
-
-
-async def login_form(request: web.Request) -> web.Response:
-    """The login page."""
-    return render("login.html", request, {"next": _safe_next(request.query.get("next")), "error": None})
-
-
-async def _credentials(request: web.Request) -> tuple[str, str, str | None]:
-    if request.content_type == "application/json":
-        data = await request.json()
-        if not isinstance(data, dict):
-            data = {}
-    else:
-        data = dict(await request.post())
-    name = str(data.get("username") or data.get("name") or "").strip()
-    return name, str(data.get("password") or ""), data.get("next")  # type: ignore[return-value]
-
-
-async def login(request: web.Request) -> web.StreamResponse:
-    """Check name and password; on success start a server-side session and set its cookie."""
-    name, password, target = await _credentials(request)
-    cfg = request.app[CONFIG]
-    now = request.app[CLOCK]()
-
-    def attempt(session: Any) -> Any:
-        user = verify_password(session, name, password) if name and password else None
-        return None if user is None else (open_session(session, user, now=now, hours=cfg.web.session_hours),
-                                          user.language)
-
-    opened = await db.run(request, attempt)
-    if opened is None:
-        if request.content_type == "application/json":
-            return web.json_response({"error": _("Wrong name or password.")}, status=401)
-        return render("login.html", request, {"next": _safe_next(target), "error": _("Wrong name or password.")},
-                      status=401)
-    new, language = opened
-    if request.content_type == "application/json":
-        response: web.StreamResponse = web.json_response({"ok": True, "csrf_token": new.csrf_token})
-    else:
-        response = see_other(_safe_next(target))
-    set_session_cookie(request, response, new.token, int(cfg.web.session_hours * 3600))
-    return response
-
-
-async def logout(request: web.Request) -> web.StreamResponse:
-    """End the session."""
-    token = request.cookies.get(COOKIE, "")
-    await db.run(request, lambda s: close_session(s, token))
-    forget(request.app, token=token)
-    response = see_other("/login")
-    clear_session_cookie(request, response)
-    return response
-
-
-async def language(request: web.Request) -> web.StreamResponse:
-    """The language switch: remembered for the user (and in a cookie for the login page)."""
-    form = await request.post()
-    choice = str(form.get("language", ""))
-    if choice not in ("nl", "en"):
-        raise web.HTTPBadRequest(text="language must be nl or en")
-    user = current_user(request)
-    await db.run(request, lambda s: set_language(s, user.id, choice))
-    forget(request.app, user_id=user.id)
-    response = see_other(_safe_next(str(form.get("next", ""))))
-    response.set_cookie(LANG_COOKIE, choice, max_age=365 * 86400, path="/", samesite="Lax", httponly=True,
-                        secure=request.app[CONFIG].web.secure_cookies)
-    return response
 
 
 async def dossier_list(request: web.Request) -> web.Response:
@@ -149,7 +61,8 @@ async def dossier_page(request: web.Request) -> web.Response:
     user = current_user(request)
     values = guide_values(dossier, agent=user.name, team=cfg.team.name)
     if "amount" in values:  # shown as the agent would say them: in the page's language
-        values.update(amount=money(values["amount"], values.get("currency")), due_date=format_day(values["due_date"], "long"))
+        values.update(amount=money(values["amount"], values.get("currency")),
+                      due_date=format_day(values["due_date"], "long"))
     guide = fill(load_guide(current_language.get(), request.app[CONFIG_DIR] / "callguide"), values)
     total_open = Decimal(debtor["total_open"] or "0")
     blocker = dial_blocker(debtor)
