@@ -57,7 +57,7 @@ async def test_token_create_prints_the_token_last_and_it_works(tmp_path: Path, d
     cfg = str(config_file(tmp_path, db_url))
     assert belblok("--config", cfg, "user", "add", "anna", "--role", "agent", cwd=tmp_path, stdin="pw\n").returncode == 0
     own = belblok("--config", cfg, "token", "create", "anna", cwd=tmp_path)
-    service = belblok("--config", cfg, "token", "create", "boekhouding", cwd=tmp_path)
+    service = belblok("--config", cfg, "token", "create", "boekhouding", "--role", "supervisor", cwd=tmp_path)
     agent_service = belblok("--config", cfg, "token", "create", "robot", "--role", "agent", cwd=tmp_path)
     for proc in (own, service, agent_service):
         assert proc.returncode == 0, proc.stderr
