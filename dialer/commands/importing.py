@@ -1,4 +1,4 @@
-"""`belblok import debtors|contacts|invoices|payments FILE [--map MAPFILE]`: CSV and workbooks into the database."""
+"""`belblok import debtors|contacts|invoices|payments|dnc FILE [--map MAPFILE]`: exports into the database."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import TextIO
 from sqlalchemy.exc import DBAPIError
 
 from ..core.clock import utcnow
+from ..imports.dnclist import SHAPES
 from ..imports.importer import IMPORT_KINDS, ImportFailed, import_csv
 from ..settings.config import Config
 from .common import sessions_for
+from .dnc import import_dnc
 
 EXIT_FAILED = 1
 PROGRESS_FROM = 1000  # rows; smaller files finish before a bar is worth drawing
@@ -28,12 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     command = sub.add_parser("import", help="import debtors, contacts, invoices or payments from a CSV export",
                              description="Check the whole CSV file, then import all of it or nothing. "
                                          "See docs/import.md for the columns.")
-    command.add_argument("kind", choices=IMPORT_KINDS, help="what the file holds")
+    command.add_argument("kind", choices=(*IMPORT_KINDS, "dnc"),
+                         help="what the file holds (dnc: numbers for the team's do-not-call list)")
     command.add_argument("file", metavar="FILE",
                          help="the CSV file (';' or ',', UTF-8 or Windows-1252) or workbook (.xlsx, .xls, .ods)")
     command.add_argument("--map", metavar="MAPFILE",
                          help="TOML file whose [columns] table maps our column names to the file's headers")
     command.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first)")
+    command.add_argument("--shape", choices=SHAPES, default="lines",
+                         help="dnc only: one number a line (default), a CSV column (--column), or the Bel-me-niet "
+                              "register's export")
+    command.add_argument("--column", metavar="NAME", help="dnc only: the CSV column that holds the numbers")
     command.set_defaults(handler=run)
 
 
@@ -94,6 +101,8 @@ class ProgressLine:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     """Import the file in one transaction; list every problem and write nothing if there is one."""
+    if args.kind == "dnc":
+        return import_dnc(args, cfg)
     try:
         data = Path(args.file).read_bytes()
         mapping = load_map(args.map) if args.map else None

@@ -31,7 +31,7 @@ class Choice:
 def choose(contacts: Sequence[ContactFact], stage: str, *, prefer_contact: int | None = None,
            prefer_number: str | None = None, dead: Collection[str] = ()) -> Choice | None:
     """The best (contact, number) for `stage`, or None if no dialable number is known."""
-    usable = [(c, p) for c in contacts for p in c.phones if p.number not in dead]
+    usable = [(c, p) for c in contacts for p in c.phones if p.number not in dead and not p.barred]
     if not usable:
         return None
     if prefer_number is not None:

@@ -30,6 +30,7 @@ class PhoneFact:
     number: str
     kind: str = "direct"  # direct | switchboard
     refuses_anonymous: bool = False
+    barred: bool = False  # on the team's do-not-call list: never chosen
 
 
 @dataclass(frozen=True)

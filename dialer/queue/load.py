@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from ..calllog.attempt import Attempt
 from ..dossiers.callbacks import Callback
 from ..dossiers.casework import Agreement, Complaint, complaint_invoices
+from ..dossiers.donotcall import DoNotCall
 from ..dossiers.dossier import LATE_WINDOW_DAYS, REPEAT_LATE_THRESHOLD
 from ..dossiers.ledger import Invoice, Payment
 from ..dossiers.parties import Contact, Debtor, Phone
@@ -131,12 +132,15 @@ def _load(c: Connection, ids: list[int], now: datetime, today: date, cfg: Config
     refs = {row.ref: row.id for row in debtors.values()}
     contacts: dict[int, dict[int, tuple[str, str, list[PhoneFact]]]] = defaultdict(dict)
     for row in c.execute(select(Contact.id, Contact.debtor_id, Contact.name, Contact.role, Phone.id.label("phone_id"),
-                                Phone.number, Phone.kind, Phone.refuses_anonymous)
+                                Phone.number, Phone.kind, Phone.refuses_anonymous,
+                                DoNotCall.number.label("barred"))
                          .outerjoin(Phone, Phone.contact_id == Contact.id)
+                         .outerjoin(DoNotCall, DoNotCall.number == Phone.number)
                          .where(one_of(c, Contact.debtor_id, ids)).order_by(Contact.id, Phone.id)):
         _, _, numbers = contacts[row.debtor_id].setdefault(row.id, (row.name, row.role, []))
         if row.phone_id is not None:
-            numbers.append(PhoneFact(row.phone_id, row.number, row.kind, bool(row.refuses_anonymous)))
+            numbers.append(PhoneFact(row.phone_id, row.number, row.kind, bool(row.refuses_anonymous),
+                                     barred=row.barred is not None))
     window = today - timedelta(days=LATE_WINDOW_DAYS)
     disputed = (select(complaint_invoices.c.invoice_id)
                 .join(Complaint, Complaint.id == complaint_invoices.c.complaint_id)

@@ -27,7 +27,7 @@ from .retry import (
 KINDS = ("callback", "return", "follow_up", "retry", "new")  # the order of the queue
 RULES = ("do_not_call", "written_only", "insolvent", "dispute_open", "min_amount", "promise_running",
          "callback_scheduled", "appointment_owner", "claimed", IN_CALL, CONTACTED_TODAY, RETRY_DELAY,
-         RETRY_MAX_PER_DAY, RETRY_MAX_TOTAL, "no_number", "calling_window", "frequency_cap", "cooldown")
+         RETRY_MAX_PER_DAY, RETRY_MAX_TOTAL, "dnc_list", "no_number", "calling_window", "frequency_cap", "cooldown")
 _EXPLICIT = ("callback", "return")  # the debtor asked for these calls: money and same-day rules do not hold them
 
 
@@ -188,7 +188,12 @@ def evaluate(d: DossierFacts, rules: QueueRules, now: datetime) -> Entry | Exclu
     choice = choose(d.contacts, stage, prefer_contact=prefer, prefer_number=last_number,
                     dead=dead_numbers(d.attempts))
     if choice is None:
-        blocked["no_number"] = None
+        # Every number barred (the team's do-not-call list), dead, or none known: say which, all that apply.
+        phones = [p for c in d.contacts for p in c.phones]
+        if any(p.barred for p in phones):
+            blocked["dnc_list"] = None
+        if not phones or not all(p.barred for p in phones):
+            blocked["no_number"] = None
         return _exclusion(d, kind, blocked, d.pack(None), now)
     number = choice.phone.number
     pack = d.pack(number)

@@ -53,25 +53,28 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _mac(secret: str | bytes, agent: str) -> bytes:
+def _mac(secret: str | bytes, agent: str, generation: int = 0) -> bytes:
     key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, _TOKEN_CONTEXT + agent.encode(), hashlib.sha256).digest()
+    # Generation 0 is the first address an agent gets (and every address made before revocation existed).
+    message = _TOKEN_CONTEXT + agent.encode() + (f"\x00{generation}".encode() if generation else b"")
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
-def feed_token(secret: str | bytes, agent: str) -> str:
-    """The token in an agent's feed address: their name and an HMAC-SHA256 of it (new secret: new tokens)."""
-    return f"{_b64(agent.encode())}.{_b64(_mac(secret, agent))}"
+def feed_token(secret: str | bytes, agent: str, generation: int = 0) -> str:
+    """The token in an agent's feed address: their name and an HMAC-SHA256 of it and of the address's
+    generation (a new secret: every token new; a revoked agent's next generation: theirs new)."""
+    return f"{_b64(agent.encode())}.{_b64(_mac(secret, agent, generation))}"
 
 
-def agent_for_feed_token(secret: str | bytes, token: str) -> str | None:
-    """The agent a token was made for, or None if it was not made with this secret."""
+def agent_for_feed_token(secret: str | bytes, token: str, generation: int | None = 0) -> str | None:
+    """The agent a token was made for, or None if it was not made with this secret (and `generation`)."""
     name, _, mac = (token or "").partition(".")
     try:
         agent = _unb64(name).decode()
         given = _unb64(mac)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return agent if agent and hmac.compare_digest(given, _mac(secret, agent)) else None
+    return agent if agent and hmac.compare_digest(given, _mac(secret, agent, generation or 0)) else None
 
 
 def feed_secret(path: Path = Path("var/calendar-feed.key")) -> bytes:

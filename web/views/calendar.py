@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from dialer.scheduling.feedkeys import generation, revoke
 from dialer.scheduling.ics import (
     agent_calendar,
     agent_for_feed_token,
@@ -22,8 +23,9 @@ async def feed(request: web.Request) -> web.Response:
     """GET /calendar/{agent}.ics?token=…: the agent's call-back appointments (no login: the token is the key)."""
     agent = request.match_info["agent"]
     secret = await asyncio.to_thread(feed_secret)
-    if agent_for_feed_token(secret, request.query.get("token", "")) != agent:
-        raise web.HTTPNotFound(text="no such calendar")
+    current = await db.run(request, lambda s: generation(s, agent))
+    if agent_for_feed_token(secret, request.query.get("token", ""), current) != agent:
+        raise web.HTTPNotFound(text="no such calendar")  # a revoked address included
     cfg, now = request.app[CONFIG], request.app[CLOCK]()
     text = await db.run(request, lambda s: agent_calendar(s, agent, cfg, now=now))
     return web.Response(text=text, content_type="text/calendar", charset="utf-8",
@@ -33,12 +35,27 @@ async def feed(request: web.Request) -> web.Response:
 async def feed_address(request: web.Request) -> web.Response:
     """GET /api/v1/calendar: the logged-in agent's own feed address."""
     agent = current_user(request).name
-    token = feed_token(await asyncio.to_thread(feed_secret), agent)
+    current = await db.run(request, lambda s: generation(s, agent))
+    secret = await asyncio.to_thread(feed_secret)
+    return web.json_response({"agent": agent, "url": _address(request, agent, feed_token(secret, agent, current))})
+
+
+async def feed_revoke(request: web.Request) -> web.Response:
+    """POST /api/v1/calendar/revoke: end the agent's feed address (a lost phone, a shared link); a new one."""
+    agent, now = current_user(request).name, request.app[CLOCK]()
+    current = await db.run(request, lambda s: revoke(s, agent, now=now))
+    secret = await asyncio.to_thread(feed_secret)
+    token = feed_token(secret, agent, current)
+    return web.json_response({"agent": agent, "url": _address(request, agent, token), "revoked": True})
+
+
+def _address(request: web.Request, agent: str, token: str) -> str:
     url = request.url.with_path(f"/calendar/{agent}.ics").with_query(token=token)
-    return web.json_response({"agent": agent, "url": str(url)})
+    return str(url)
 
 
 def setup_routes(app: web.Application) -> None:
     """Register the feed and the address lookup."""
     app.router.add_get("/calendar/{agent}.ics", feed, name="calendar_feed")
     app.router.add_get("/api/v1/calendar", feed_address, name="api_calendar")
+    app.router.add_post("/api/v1/calendar/revoke", feed_revoke, name="api_calendar_revoke")

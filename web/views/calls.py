@@ -9,6 +9,8 @@ from aiohttp import web
 from dialer.calls.desk import CallTarget, DeskBusy
 from dialer.calls.telephony import AgentLineError
 from dialer.dossiers.callguide import NotInDossier, contact_of, dial_blocker
+from dialer.dossiers.donotcall import RULE as DNC_RULE
+from dialer.dossiers.donotcall import barred
 from dialer.dossiers.dossier import UnknownDebtor, build_dossier
 from dialer.live.events import LiveEvent
 from dialer.mail.mailer import deliver
@@ -53,6 +55,9 @@ async def dial(request: web.Request) -> web.Response:
     blocker = dial_blocker(dossier["debtor"])
     if blocker:
         return json_error(409, _("This debtor may not be phoned ({reason}).").format(reason=blocker), reason=blocker)
+    if await db.run(request, lambda s: barred(s, number)):
+        return json_error(409, _("This number is on the team's do-not-call list: it may not be phoned."),
+                          reason=DNC_RULE)
     user = current_user(request)
     desk = request.app[SWITCHBOARD].desk(user.name, user.agent_line)
     try:
