@@ -213,6 +213,14 @@ class WebConfig(Section):
     login_max_failures: int = Field(5, ge=1, le=1000)  # per account, within login_lockout_minutes
     login_max_failures_per_address: int = Field(20, ge=1, le=100_000)  # per client address (offices share one)
     login_lockout_minutes: int = Field(15, ge=1, le=1440)
+    public_url: str = ""  # how people reach the panel (https://belblok.example.nl): addresses Belblok hands out
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s?#]*)?", value):
+            raise ValueError("public_url is the panel's address as people reach it, e.g. https://belblok.example.nl")
+        return value.rstrip("/")
 
 
 class SmtpConfig(Section):

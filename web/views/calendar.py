@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from yarl import URL
 
 from dialer.scheduling.feedkeys import generation, revoke
 from dialer.scheduling.ics import (
@@ -50,8 +51,10 @@ async def feed_revoke(request: web.Request) -> web.Response:
 
 
 def _address(request: web.Request, agent: str, token: str) -> str:
-    url = request.url.with_path(f"/calendar/{agent}.ics").with_query(token=token)
-    return str(url)
+    """The feed's address from `[web] public_url` (a Host header is the caller's to choose); else a path only."""
+    path = URL.build(path=f"/calendar/{agent}.ics", query={"token": token})
+    public = request.app[CONFIG].web.public_url
+    return f"{public}{path}" if public else str(path)
 
 
 def setup_routes(app: web.Application) -> None:
