@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from dialer.accounts.models import User
 from dialer.accounts.users import add_user, create_token, find_user
 from dialer.demo.data import seed
 from dialer.settings.config import Config, parse
@@ -87,10 +89,11 @@ def bearer(engine: Engine, name: str) -> dict[str, str]:
 
 
 def seeded(engine: Engine) -> None:
-    """The demo dossiers and users (demo/chef with password demo)."""
+    """The demo dossiers and users (demo/chef with password demo), the users as ordinary ones (not the demo's)."""
     with session_factory(engine).begin() as session:
         now = datetime.now(UTC)
         seed(session, now=now, today=now.date())
+        session.execute(update(User).values(demo=False))
 
 
 def csrf_of(html: str) -> str:

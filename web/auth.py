@@ -16,7 +16,7 @@ from dialer.accounts.passwords import HashGate
 from dialer.accounts.users import Identity, identity, session_login, sha256, token_user
 
 from .i18n import _, current_language
-from .keys import CLOCK, CONFIG, CSRF, LOGINS, SESSIONS, USER, VIA
+from .keys import CLOCK, CONFIG, CSRF, DEMO, LOGINS, SESSIONS, USER, VIA
 
 COOKIE = "belblok_session"
 LANG_COOKIE = "belblok_lang"
@@ -61,11 +61,12 @@ def _lookup(request: web.Request, via: str, token: str) -> Found | None:
     app = request.app
     now = app[CLOCK]()
     with app[SESSIONS].begin() as session:
+        demo = DEMO in app  # a user the demo made counts only in the demo (its password is published)
         if via == "bearer":
             user = token_user(session, token, now=now)
-            return (identity(user), None, "bearer", None) if user is not None else None
+            return (identity(user), None, "bearer", None) if user is not None and (demo or not user.demo) else None
         found = session_login(session, token, now=now)
-        if found is not None:
+        if found is not None and (demo or not found[0].demo):
             return identity(found[0]), found[1], "cookie", found[2]
     return None
 

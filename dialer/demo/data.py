@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import User
 from ..accounts.users import add_user, find_user
 from ..dossiers.casework import Agreement, Complaint
 from ..dossiers.ledger import Invoice, Payment
@@ -66,7 +67,7 @@ def seed(session: Session, *, now: datetime, today: date) -> list[str]:
     created: list[str] = []
     for name, role in USERS:
         if find_user(session, name) is None:
-            add_user(session, name, role, DEMO_PASSWORD, now=now)
+            add_user(session, name, role, DEMO_PASSWORD, now=now).demo = True  # its password is in the README
             created.append(f"user {name}")
 
     if d := _debtor(session, "D-1001", "Bakkerij Van Dijk B.V.", now=now, kind="company", country="NL",
@@ -138,3 +139,8 @@ def give_phone(session: Session, supervisor_line: str) -> None:
     user = find_user(session, "chef")
     if user is not None:
         user.agent_line = supervisor_line
+
+
+def real_users(session: Session) -> list[str]:
+    """The users of this database the demo did not make: a demo must never run on their database."""
+    return list(session.scalars(select(User.name).where(User.demo.is_(False)).order_by(User.name)))

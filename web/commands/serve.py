@@ -15,6 +15,8 @@ from dialer.core.heap import freeze_start_up
 from dialer.settings.config import Config, resolve_path
 from dialer.storage.database import make_engine, session_factory, upgrade
 
+DEMO_DATABASE = "sqlite:///var/demo.db"  # relative to where the demo is started, as var/outbox
+
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
@@ -55,15 +57,25 @@ async def _serve(cfg: Config, host: str, port: int, demo: bool, directory: Path)
     outbox = Path("var/outbox")
     try:
         if demo:
-            from dialer.demo.data import DEMO_PASSWORD, LINES, give_phone, seed
+            from dialer.demo.data import DEMO_PASSWORD, LINES, give_phone, real_users, seed
             from dialer.demo.network import DemoNetwork
 
+            # A database of its own, whatever [database] says: the demo's users have a published password.
+            cfg = cfg.model_copy(update={"database": cfg.database.model_copy(update={"url": DEMO_DATABASE})})
             engine = make_engine(cfg.database.url)
             upgrade(engine)  # the demo database is ours: bring it to the newest schema
             with session_factory(engine).begin() as session:
+                strangers = real_users(session)
+                if strangers:
+                    engine.dispose()
+                    print(f"belblok: error: {DEMO_DATABASE} holds users the demo did not make "
+                          f"({', '.join(strangers[:5])}): the demo runs on a database of its own only; move or "
+                          f"delete that file to start it", file=sys.stderr)
+                    return 2
                 now = utcnow()
                 created = seed(session, now=now, today=now.astimezone(ZoneInfo(cfg.team.timezone)).date())
             engine.dispose()
+            print(f"demo: its own database, {DEMO_DATABASE.removeprefix('sqlite:///')}", file=sys.stderr)
             if created:
                 print(f"demo: created {', '.join(created)}", file=sys.stderr)
             _say("Starting the simulated phone network (SIPp lines, agent phone) and the local mail server …")

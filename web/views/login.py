@@ -15,7 +15,7 @@ from dialer.accounts.users import close_session, open_session, set_language
 from .. import db
 from ..auth import COOKIE, LANG_COOKIE, clear_session_cookie, current_user, forget, hash_gate, set_session_cookie
 from ..i18n import _, ngettext
-from ..keys import CLOCK, CONFIG
+from ..keys import CLOCK, CONFIG, DEMO
 from ..redirects import local_path
 from ..render import render
 from .pages import see_other
@@ -110,9 +110,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     ticket, ok, new_hash = found
     now = request.app[CLOCK]()
 
+    demo = DEMO in request.app
+
     def finish(session: Any) -> Any:
         user = settle(session, ticket, password_ok=ok, now=now, new_hash=new_hash)
-        return None if user is None else open_session(session, user, now=now, hours=cfg.web.session_hours)
+        if user is None or (user.demo and not demo):  # the demo's users (a published password): the demo only
+            return None
+        return open_session(session, user, now=now, hours=cfg.web.session_hours)
 
     new = await db.run(request, finish)
     if new is None:
