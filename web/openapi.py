@@ -281,6 +281,13 @@ _PATHS: dict[str, Any] = {
         "responses": {"200": _json({"type": "object", "properties": {
             "agent": {"type": "string"}, "url": {"type": "string"}}}, "The feed address (keep it private)"),
             **_errors(401)}}},
+    "/api/v1/calendar/revoke": {"post": {
+        "operationId": "revokeCalendarFeed",
+        "summary": "End your feed address at once (a lost phone, a shared link) and get a new one",
+        "description": "The address is built from [web] public_url (a path only when it is not set).",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "agent": {"type": "string"}, "url": {"type": "string"}, "revoked": {"type": "boolean"}}},
+            "The new address; every earlier one answers 404"), **_errors(401, 403)}}},
     "/api/v1/calls/recording": {"post": {
         "operationId": "startRecording", "summary": "Start recording your current answered call (on-demand policy)",
         "responses": {"201": _json({"type": "object", "properties": {"recording": {"type": "boolean"},
