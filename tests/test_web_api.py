@@ -15,7 +15,7 @@ from dialer.dossiers.dossier import build_dossier
 from dialer.dossiers.parties import Debtor
 from dialer.storage.database import session_factory
 from tests.webfixtures import *  # noqa: F401,F403
-from tests.webfixtures import MakeClient, add_account, bearer, seeded, web_config
+from tests.webfixtures import MakeClient, add_account, bearer, login, seeded, web_config
 from web.openapi import document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -58,7 +58,8 @@ async def test_the_debtor_list_searches_by_reference_and_name(engine: Engine, db
     assert [d["ref"] for d in found] == ["D-1001"]
     small = (await (await client.get("/api/v1/debtors?q=D-1005", headers=headers)).json())["debtors"]
     assert small[0]["below_min_amount"] is True and small[0]["total_open"] == "12.50"
-    page = await client.get("/dossiers?q=jansen", headers=headers)
+    await login(client, "demo", "demo")  # pages take a login session, not a token
+    page = await client.get("/dossiers?q=jansen")
     assert page.status == 200 and "Installatiebedrijf Jansen" in await page.text()
 
 
