@@ -102,10 +102,15 @@ def admit(session: Session, name: str, address: str, *, limits: Limits, now: dat
 
 
 def settle(session: Session, ticket: Ticket, *, password_ok: bool, now: datetime,
-           new_hash: str | None = None) -> User | None:
-    """Record how a checked login went; the user when it succeeded (failures of the account cleared)."""
+           new_hash: str | None = None, demo: bool = False) -> User | None:
+    """Record how a checked login went; the user when it succeeded (failures of the account cleared).
+
+    A user the demo made (its password is published) succeeds only in the demo (`demo=True`); elsewhere it is
+    a failure like a wrong password.
+    """
     user = session.get(User, ticket.user_id) if ticket.user_id is not None else None
-    ok = password_ok and user is not None and user.enabled and ticket.stored_hash != DUMMY_HASH
+    ok = password_ok and user is not None and user.enabled and ticket.stored_hash != DUMMY_HASH \
+        and (demo or not user.demo)
     if ok:
         assert user is not None
         session.execute(delete(LoginFailure).where(LoginFailure.key == account_key(ticket.name)))
@@ -116,7 +121,8 @@ def settle(session: Session, ticket: Ticket, *, password_ok: bool, now: datetime
         outcome = "ok"
         log.info("login of %r from %s at %s", ticket.name, ticket.address, now.isoformat())
     else:
-        outcome = "unknown_user" if user is None else "disabled" if not user.enabled else "wrong_password"
+        outcome = "unknown_user" if user is None else "disabled" if not user.enabled else \
+            "demo_user" if password_ok and user.demo and not demo else "wrong_password"
         log.warning("login failed for %r from %s at %s (%s)", ticket.name, ticket.address, now.isoformat(),
                     outcome)
     _record(session, ticket.name, ticket.address, outcome, now)

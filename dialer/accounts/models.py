@@ -86,4 +86,4 @@ class LoginEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     name: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # ok, wrong_password, unknown_user, disabled, locked
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, wrong_password, unknown_user, disabled, locked, demo_user

@@ -113,10 +113,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     demo = DEMO in request.app
 
     def finish(session: Any) -> Any:
-        user = settle(session, ticket, password_ok=ok, now=now, new_hash=new_hash)
-        if user is None or (user.demo and not demo):  # the demo's users (a published password): the demo only
-            return None
-        return open_session(session, user, now=now, hours=cfg.web.session_hours)
+        # The demo's users (a published password) log in to the demo only: elsewhere a failed login.
+        user = settle(session, ticket, password_ok=ok, now=now, new_hash=new_hash, demo=demo)
+        return None if user is None else open_session(session, user, now=now, hours=cfg.web.session_hours)
 
     new = await db.run(request, finish)
     if new is None:
