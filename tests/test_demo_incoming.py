@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -25,9 +27,9 @@ async def _event(http: aiohttp.ClientSession, url: str, want) -> dict:
     raise AssertionError(f"the live state never got there; last: {event}")
 
 
-async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(tmp_path: Path) -> None:
-    db = tmp_path / "var" / "demo.db"
-    cfg = config_file(tmp_path, f"sqlite:///{db}")
+@asynccontextmanager
+async def demo_serve(tmp_path: Path, cfg: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`belblok serve --demo` started in `tmp_path` until it says where it is ready; stopped with Ctrl-C after."""
     proc = await asyncio.create_subprocess_exec(
         BELBLOK, "--config", str(cfg), "serve", "--demo", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -37,7 +39,18 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
         while "ready at " not in line:
             line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
             assert line, "serve exited"
-        url = line.split("ready at ", 1)[1].strip()
+        yield proc, line.split("ready at ", 1)[1].strip()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    assert code == 0, (await proc.stderr.read()).decode() if proc.stderr else code
+
+
+async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "demo.db"
+    cfg = config_file(tmp_path, f"sqlite:///{db}")
+    async with demo_serve(tmp_path, cfg) as (proc, url):
         assert "demo / demo" in (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
         assert "SIP port" in (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -63,11 +76,6 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
             await _event(http, url, lambda e: e["attempt_id"] == answered["attempt_id"] and e["kind"] in done)
             unknown = await http.post(url + "api/v1/demo/incoming", json={"debtor_ref": "D-nope"}, headers=headers)
             assert unknown.status == 404
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), 60)
-    assert code == 0, (await proc.stderr.read()).decode() if proc.stderr else code
     engine = make_engine(f"sqlite:///{db}")
     with session_factory(engine)() as session:
         inbound = session.scalars(select(Attempt).where(Attempt.direction == "in")).one()
@@ -78,16 +86,7 @@ async def test_in_the_demo_a_debtor_calls_back_and_is_put_through_to_the_agent(t
 
 async def test_in_the_demo_the_supervisor_listens_in_with_their_own_simulated_phone(tmp_path: Path) -> None:
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'var' / 'demo.db'}")
-    proc = await asyncio.create_subprocess_exec(
-        BELBLOK, "--config", str(cfg), "serve", "--demo", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert proc.stdout is not None
-    try:
-        line = ""
-        while "ready at " not in line:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-            assert line, "serve exited"
-        url = line.split("ready at ", 1)[1].strip()
+    async with demo_serve(tmp_path, cfg) as (proc, url):
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent, \
                 aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as chef:
             headers = {}
@@ -118,11 +117,6 @@ async def test_in_the_demo_the_supervisor_listens_in_with_their_own_simulated_ph
             actions = [a["action"] for a in logged["actions"]]
             assert actions[0] == "listen" and actions[-1] == "stop" and set(actions) == {"listen", "stop"}
             await agent.post(url + "api/v1/calls/hangup", headers=headers["demo"])
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), 60)
-    assert code == 0, (await proc.stderr.read()).decode() if proc.stderr else code
 
 
 async def test_outside_the_demo_the_simulated_call_is_not_available(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from dialer.accounts.models import User
 from dialer.accounts.users import open_session
 from dialer.demo.data import seed
 from dialer.storage.database import make_engine, session_factory, upgrade
+from tests.test_demo_incoming import demo_serve
 from tests.test_web_cli import BELBLOK, config_file
 from tests.webfixtures import *  # noqa: F401,F403
 from tests.webfixtures import MakeClient, add_account, web_config
@@ -21,18 +21,8 @@ from tests.webfixtures import MakeClient, add_account, web_config
 async def test_the_demo_runs_on_its_own_database_not_the_configured_one(tmp_path: Path) -> None:
     real = tmp_path / "real.db"
     cfg = config_file(tmp_path, f"sqlite:///{real}")
-    proc = await asyncio.create_subprocess_exec(
-        BELBLOK, "--config", str(cfg), "serve", "--demo", "--host", "127.0.0.1", "--port", "0", cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert proc.stdout is not None
-    try:
-        line = ""
-        while "ready at " not in line:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-            assert line, "serve exited"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), 60) == 0
+    async with demo_serve(tmp_path, cfg):
+        pass  # started (and stopped with Ctrl-C, exit 0)
     assert not real.exists()  # the configured database was never touched
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'demo.db'}")
     with session_factory(engine)() as s:

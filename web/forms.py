@@ -48,9 +48,8 @@ def _int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) \
-            or (isinstance(value, str) and not value.strip().isascii()) \
-            or (isinstance(value, str) and not value.strip().isdigit()):
+    digits = value.strip() if isinstance(value, str) else None
+    if isinstance(value, bool) or not (isinstance(value, int) or (digits and digits.isascii() and digits.isdigit())):
         raise FormError(f"{key} must be a whole number, such as 42")
     number = int(value)
     if not 1 <= number <= MAX_ID:

@@ -80,16 +80,14 @@ class CallLog:
 
     def mark_answered(self, attempt_id: int, at: datetime) -> bool:
         """Record the answer; return False if already answered or ended."""
-        answered = self._transition(
+        return self._transition(
             attempt_id,
             _BEFORE_ANSWERED,
+            # In the same transaction: the call's day in the day book counts it answered from now on.
+            then=lambda session: daybook.forget(session.connection(), placed_at(attempt_id)),
             state="answered",
             answered_at=require_aware(at),
         )
-        if answered:  # the call's day counts it answered now
-            with self._sessions.begin() as session:
-                daybook.forget(session.connection(), placed_at(attempt_id))
-        return answered
 
     def mark_ended(
         self,
@@ -176,7 +174,8 @@ class CallLog:
         with self._sessions.begin() as session:
             return sorted(session.scalars(statement).all())
 
-    def _transition(self, attempt_id: int, allowed: tuple[str, ...], **values: Any) -> bool:
+    def _transition(self, attempt_id: int, allowed: tuple[str, ...], *,
+                    then: Callable[[Session], object] | None = None, **values: Any) -> bool:
         statement = (
             update(Attempt)
             .where(Attempt.id == attempt_id, Attempt.state.in_(allowed))
@@ -185,6 +184,8 @@ class CallLog:
         )
         with self._sessions.begin() as session:
             if _rowcount(session, statement):
+                if then is not None:
+                    then(session)
                 return True
             _require_exists(session, attempt_id)
             return False

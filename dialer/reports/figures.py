@@ -32,37 +32,30 @@ def basis(zone: str) -> str:
 def days(engine: Engine, period: Period, now: datetime) -> dict[date, tally.Figures]:
     """Each day of `period` up to `now`: kept figures where there are, else counted (and kept once settled)."""
     wanted = basis(period.zone)
-    single = [Period(period.first + timedelta(d), period.first + timedelta(d), period.zone)
-              for d in range((period.last - period.first).days + 1)]
-    with engine.connect() as connection:
-        kept = {row.day: row.figures for row in connection.execute(
-            select(DayFigures.day, DayFigures.figures).where(
-                DayFigures.day >= period.first, DayFigures.day <= period.last, DayFigures.basis == wanted))}
-    result: dict[date, tally.Figures] = {}
-    missing = [p for p in single if p.first not in kept and p.starts < now]
+    kept = _kept(engine, period, wanted)
+    missing = [day for day in period.each_day() if day.first not in kept and day.starts < now]
     if missing:
         log.info("counting the figures of %d day(s) of %s…%s", len(missing), period.first, period.last)
-    for day in single:
-        if day.first in kept:
-            result[day.first] = kept[day.first]
-        elif day.starts < now:
-            result[day.first] = _count(engine, day, now, wanted)
-    return result
+    counted = {day.first: _count(engine, day, now, wanted) for day in missing}
+    return dict(sorted({**kept, **counted}.items()))
 
 
 def keep(engine: Engine, period: Period, now: datetime) -> int:
     """Count and keep the settled days of `period` missing from the day book; how many were."""
     wanted = basis(period.zone)
+    kept = _kept(engine, period, wanted)
+    missing = [day for day in period.each_day() if day.first not in kept and day.ends + SETTLE <= now]
+    for day in missing:
+        _count(engine, day, now, wanted)
+    return len(missing)
+
+
+def _kept(engine: Engine, period: Period, wanted: str) -> dict[date, tally.Figures]:
+    """The day book's days of `period` counted under `wanted`."""
     with engine.connect() as connection:
-        present = set(connection.scalars(select(DayFigures.day).where(
-            DayFigures.day >= period.first, DayFigures.day <= period.last, DayFigures.basis == wanted)))
-    count = 0
-    for offset in range((period.last - period.first).days + 1):
-        day = Period(period.first + timedelta(offset), period.first + timedelta(offset), period.zone)
-        if day.first not in present and day.ends + SETTLE <= now:
-            _count(engine, day, now, wanted)
-            count += 1
-    return count
+        return {row.day: row.figures for row in connection.execute(
+            select(DayFigures.day, DayFigures.figures).where(
+                DayFigures.day >= period.first, DayFigures.day <= period.last, DayFigures.basis == wanted))}
 
 
 def total(engine: Engine, period: Period, now: datetime, agent: str | None = None) -> tally.Figures:
@@ -76,9 +69,7 @@ def total(engine: Engine, period: Period, now: datetime, agent: str | None = Non
 def _count(engine: Engine, day: Period, now: datetime, wanted: str) -> tally.Figures:
     settled = day.ends + SETTLE <= now
     with engine.begin() as connection:
-        if tally.postgres(connection):
-            # Compiling these statements (JIT) costs more than running them.
-            connection.exec_driver_sql("SET LOCAL jit = off")
+        tally.without_jit(connection)
         figures = tally.count(connection, day.starts, day.ends, min(day.ends, now))
         if not settled:
             return figures

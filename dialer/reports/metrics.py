@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..dossiers.casework import Agreement
 from ..dossiers.ledger import Invoice, Payment
 from .period import Period
-from .tally import CALL_FIGURES, Figures, cents, postgres
+from .tally import CALL_FIGURES, Figures, cents, postgres, without_jit
 
 KINDS = ("agents", "outcomes", "promises", "ageing")
 BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
@@ -39,19 +39,13 @@ def _agent_filter(column: Any, agent: str | None) -> Any:
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for the reports' reads: on PostgreSQL without JIT compilation, for this transaction only."""
     with engine.connect() as connection:
-        if _postgres(connection):
-            # Each report's statements cost 0.1-2 s; compiling them (JIT) added 0.6-1.6 s to every one of them.
-            connection.exec_driver_sql("SET LOCAL jit = off")
+        without_jit(connection)
         yield connection
-
-
-def _postgres(connection: Connection) -> bool:
-    return postgres(connection)
 
 
 def _days_after(connection: Connection, day: Any, days: int) -> Any:
     """A date column plus a whole number of days, in SQL."""
-    return day + days if _postgres(connection) else func.date(day, f"+{days} days")
+    return day + days if postgres(connection) else func.date(day, f"+{days} days")
 
 
 def outcomes(figures: Figures, agent: str | None = None) -> list[dict[str, Any]]:

@@ -37,6 +37,11 @@ class Period:
         """The first moment after the period, in UTC."""
         return datetime.combine(self.last + timedelta(days=1), time(0), ZoneInfo(self.zone)).astimezone(UTC)
 
+    def each_day(self) -> list[Period]:
+        """The period's days, each a period of its own, in order."""
+        return [Period(self.first + timedelta(d), self.first + timedelta(d), self.zone)
+                for d in range((self.last - self.first).days + 1)]
+
     def to_json(self) -> dict[str, str]:
         """JSON-ready form."""
         return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": self.zone}
@@ -57,8 +62,7 @@ def steps(period: Period) -> tuple[str, list[Period]]:
     """The period cut for a chart: by day up to 5 weeks, by week up to 6 months, else by month."""
     days = (period.last - period.first).days + 1
     if days <= 35:
-        return "day", [Period(period.first + timedelta(d), period.first + timedelta(d), period.zone)
-                       for d in range(days)]
+        return "day", period.each_day()
     cuts: list[Period] = []
     first = period.first
     while first <= period.last:
