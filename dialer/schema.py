@@ -14,6 +14,7 @@ from .dossiers import ledger as _ledger  # noqa: F401
 from .dossiers import parties as _parties  # noqa: F401
 from .dossiers import stats as _stats  # noqa: F401
 from .dossiers import tasks as _tasks  # noqa: F401
+from .dossiers import unmatched as _unmatched  # noqa: F401
 from .dossiers import wrapups as _wrapups  # noqa: F401
 from .live import floor as _floor  # noqa: F401
 from .live import presence as _presence  # noqa: F401

@@ -1,4 +1,4 @@
-"""`belblok import debtors|contacts|invoices|payments|dnc FILE [--map MAPFILE]`: exports into the database."""
+"""`belblok import debtors|contacts|invoices|payments|dnc|statement|ubl FILE`: exports into the database."""
 
 from __future__ import annotations
 
@@ -27,13 +27,16 @@ class MapError(ValueError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `import` command."""
-    command = sub.add_parser("import", help="import debtors, contacts, invoices or payments from a CSV export",
-                             description="Check the whole CSV file, then import all of it or nothing. "
-                                         "See docs/import.md for the columns.")
-    command.add_argument("kind", choices=(*IMPORT_KINDS, "dnc"),
-                         help="what the file holds (dnc: numbers for the team's do-not-call list)")
+    command = sub.add_parser("import", help="import debtors, contacts, invoices or payments (CSV or workbook), "
+                                            "bank statements, e-invoices or do-not-call numbers",
+                             description="Check the whole file, then import all of it or nothing. "
+                                         "See docs/import.md for the columns and formats.")
+    command.add_argument("kind", choices=(*IMPORT_KINDS, "dnc", "statement", "ubl"),
+                         help="what the file holds (dnc: numbers for the team's do-not-call list; statement: a "
+                              "bank statement, camt.053/054 or MT940; ubl: Peppol/UBL invoices and credit notes)")
     command.add_argument("file", metavar="FILE",
-                         help="the CSV file (';' or ',', UTF-8 or Windows-1252) or workbook (.xlsx, .xls, .ods)")
+                         help="the CSV file (';' or ',', UTF-8 or Windows-1252) or workbook (.xlsx, .xls, .ods); "
+                              "for ubl a file or a directory of them")
     command.add_argument("--map", metavar="MAPFILE",
                          help="TOML file whose [columns] table maps our column names to the file's headers")
     command.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first)")
@@ -103,6 +106,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     """Import the file in one transaction; list every problem and write nothing if there is one."""
     if args.kind == "dnc":
         return import_dnc(args, cfg)
+    if args.kind == "statement":
+        from .statement import import_statement
+        return import_statement(args, cfg)
+    if args.kind == "ubl":
+        from .ubl import import_ubl
+        return import_ubl(args, cfg)
     try:
         data = Path(args.file).read_bytes()
         mapping = load_map(args.map) if args.map else None

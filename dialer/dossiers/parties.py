@@ -47,6 +47,10 @@ class Debtor(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     policy: Mapped[str | None] = mapped_column(String(64))  # contact policy pack, None: chosen by country
     priority_boost: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who the debtor is to the bank and the tax office: matches statement credits and e-invoices' buyers.
+    iban: Mapped[str | None] = mapped_column(String(34), index=True)  # compact, validated (ISO 13616)
+    vat_number: Mapped[str | None] = mapped_column(String(32), index=True)  # compact, with country prefix
+    company_number: Mapped[str | None] = mapped_column(String(32))  # KvK (NL) or KBO/BCE (BE), compact
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

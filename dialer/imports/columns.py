@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ..core.identifiers import parse_company_number, parse_iban, parse_payment_reference, parse_vat
 from ..core.numbers import normalise
 from .csvcells import (
     parse_amount,
@@ -66,7 +67,8 @@ def columns_for(kind: str, region: str) -> tuple[Column, ...]:
                 Column("do_not_call", parse_bool, default=False), Column("written_only", parse_bool, default=False),
                 Column("insolvent", parse_bool, default=False), Column("region", _text(limit=16)),
                 Column("timezone", parse_timezone), Column("payment_day", partial(parse_int, low=1, high=31)),
-                Column("notes", _text(limit=100_000)))
+                Column("notes", _text(limit=100_000)), Column("iban", parse_iban), Column("vat_number", parse_vat),
+                Column("company_number", parse_company_number))
     if kind == "contacts":
         return (Column("debtor_ref", _text(limit=64), True), Column("name", _text(limit=200), True),
                 Column("role", partial(parse_word, ROLE_WORDS, "a role")),
@@ -79,7 +81,8 @@ def columns_for(kind: str, region: str) -> tuple[Column, ...]:
                 Column("amount", parse_amount, True), Column("open_amount", parse_amount),
                 Column("currency", partial(parse_code, 3, "a currency code such as 'EUR'"), default="EUR"),
                 Column("delivered_on", parse_date), Column("delivery_method", _text(limit=64)),
-                Column("description", _text(limit=100_000)))
+                Column("description", _text(limit=100_000)),
+                Column("payment_reference", parse_payment_reference))
     if kind == "payments":
         return (Column("debtor_ref", _text(limit=64), True), Column("invoice_number", _text(limit=64)),
                 Column("date", parse_date, True), Column("amount", parse_amount, True),
