@@ -156,7 +156,7 @@ def test_a_map_that_names_what_is_not_there_is_refused(sessions: sessionmaker[Se
                      mapping={"debtor_ref": "Debiteur", "number": "Factuurnummer", "colour": "Kleur"})
     assert errors == ["the map names 'colour', which is not a column here; known columns: debtor_ref, "
                       "number, date, due_date, amount, open_amount, currency, delivered_on, delivery_method, "
-                      "description",
+                      "description, payment_reference",
                       "row 1, column number: the map says it is 'Factuurnummer', but the header has no such column"]
 
 
