@@ -20,7 +20,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("imports", "mail", "recordings"),
     ("queue",),
     ("scheduling",),
-    ("calls", "wrapup"),
+    ("banking", "calls", "wrapup"),
     ("sessions", "reports"),
     ("demo",),
     ("commands", "schema"),
@@ -32,7 +32,8 @@ TIER = {name: level for level, names in enumerate(TIERS) for name in names}
 # The pure core: decisions on plain data, time passed in. They (and all they import) touch no database,
 # framework, audio or telephony library, so they are tested without any of them.
 PURE = (
-    "dialer.core.clock", "dialer.core.money", "dialer.core.numbers", "dialer.core.heap",
+    "dialer.core.clock", "dialer.core.money", "dialer.core.numbers", "dialer.core.heap", "dialer.core.identifiers",
+    "dialer.banking.matching",
     "dialer.policy.engine", "dialer.policy.sections", "dialer.policy.packs",
     "dialer.queue.order", "dialer.queue.facts", "dialer.queue.retry", "dialer.queue.contactchoice",
     "dialer.blocks.block", "dialer.scheduling.rules", "dialer.wrapup.negotiation", "dialer.wrapup.form",

@@ -6,7 +6,6 @@ import argparse
 import sys
 import tomllib
 from pathlib import Path
-from typing import TextIO
 
 from sqlalchemy.exc import DBAPIError
 
@@ -16,9 +15,9 @@ from ..imports.importer import IMPORT_KINDS, ImportFailed, import_csv
 from ..settings.config import Config
 from .common import sessions_for
 from .dnc import import_dnc
+from .progressline import ProgressLine
 
 EXIT_FAILED = 1
-PROGRESS_FROM = 1000  # rows; smaller files finish before a bar is worth drawing
 
 
 class MapError(ValueError):
@@ -76,30 +75,6 @@ def load_map(path: str) -> dict[str, str]:
     if wrong:
         raise MapError(f"{path}: [columns] {wrong[0]}: the header must be text in quotes")
     return dict(columns)
-
-
-class ProgressLine:
-    """A one-line progress report on a terminal, rewritten in place; silent when the stream is not a TTY."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.active = stream.isatty()
-        self.shown = False
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        """Show `done` of `total` rows for `stage`."""
-        if self.active and total >= PROGRESS_FROM:
-            percent = 100 * done // max(total, 1)
-            self.stream.write(f"\r{stage}: {done:,}/{total:,} rows ({percent}%)\x1b[K")
-            self.stream.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        """Remove the line before anything else is printed."""
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.shown = False
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:

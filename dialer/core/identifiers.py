@@ -25,7 +25,7 @@ class InvalidIdentifier(ValueError):
 
 
 def compact(text: str) -> str:
-    """Letters and digits only, upper case: how references are stored and compared ('RF18 5390 0754' → 'RF185390...')."""
+    """Letters and digits only, upper case: how references are stored and compared ('RF18 5390…' → 'RF185390…')."""
     return _NOT_ALNUM.sub("", text or "").upper()
 
 
