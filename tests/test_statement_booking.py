@@ -165,3 +165,24 @@ def test_belblok_import_statement_books_a_file_and_refuses_a_bad_one_whole(engin
     assert "4 credits wait on the unmatched payments list" in done.stdout
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+def test_belblok_payment_unmatched_assign_and_dismiss(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    _, path = make_config(tmp_path, db_url=db_url)
+    with Session(engine) as session, session.begin():
+        debtor(session, "D-4", [("F2026-020", "20.00", None)])
+    statement = tmp_path / "ing.xml"
+    statement.write_bytes(camt(sample_entries()))
+    assert run_cli("--config", str(path), "import", "statement", str(statement), cwd=tmp_path).returncode == 0
+    listed = run_cli("--config", str(path), "payment", "unmatched", cwd=tmp_path)
+    assert "5 open (290.00), 0 assigned, 0 dismissed" in listed.stdout, listed.stdout
+    with Session(engine) as session:
+        ids = dict(session.execute(select(UnmatchedPayment.counter_name, UnmatchedPayment.id)).tuples().all())
+    done = run_cli("--config", str(path), "payment", "assign", str(ids["De Vries"]), "D-4", "--invoice", "F2026-020",
+                   "--by", "sara", cwd=tmp_path)
+    assert done.returncode == 0 and '"status": "assigned"' in done.stdout, done.stderr
+    twice = run_cli("--config", str(path), "payment", "assign", str(ids["De Vries"]), "D-4", cwd=tmp_path)
+    assert twice.returncode == 1 and "already assigned by sara" in twice.stderr
+    assert run_cli("--config", str(path), "payment", "dismiss", str(ids["Mulder"]), cwd=tmp_path).returncode == 0
+    left = run_cli("--config", str(path), "payment", "unmatched", "--status", "all", "--json", cwd=tmp_path)
+    assert '"counts": {"open": 3, "assigned": 1, "dismissed": 1}' in left.stdout

@@ -17,6 +17,7 @@ from .views import (
     login,
     monitor,
     pages,
+    payments,
     recordings,
     reports,
     session,
@@ -59,4 +60,5 @@ def setup_routes(app: web.Application) -> None:
     monitor.setup_routes(app)
     wallboard.setup_routes(app)
     reports.setup_routes(app)
+    payments.setup_routes(app)
     r.add_static("/static/", STATIC, name="static", append_version=True)

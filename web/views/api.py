@@ -90,6 +90,9 @@ async def import_csv(request: web.Request) -> web.Response:
     except ImportError:
         return json_error(501, "the importer is not installed")
     kind = request.match_info["kind"]
+    if kind == "statement":
+        from .payments import api_import_statement
+        return await api_import_statement(request)
     try:
         mapping = _mapping_from_query(request)
         if request.content_type == "application/json":
