@@ -117,6 +117,7 @@ def test_payment_references_are_checked() -> None:
     assert parse_payment_reference(format_ogm(OGM)) == OGM
     assert parse_payment_reference("RF18 5390 0754 7034") == "RF18539007547034"
     assert parse_payment_reference("1234 5678 9012 3456") == "1234567890123456"
+    assert parse_payment_reference("123456789012") == "123456789012"  # bare digits: any creditor's reference
     with pytest.raises(InvalidIdentifier, match="check digits"):
         parse_payment_reference("+++010/8068/17184+++")
     with pytest.raises(InvalidIdentifier, match="RF creditor reference"):

@@ -63,9 +63,13 @@ def format_ogm(digits: str) -> str:
 
 
 def parse_payment_reference(text: str) -> str:
-    """A reference an invoice asks to be paid with, compact; a Belgian or RF one must have right check digits."""
+    """A reference an invoice asks to be paid with, compact; a Belgian or RF one must have right check digits.
+
+    Twelve bare digits are taken as they are (any creditor's reference may be twelve digits); written as a
+    structured communication (+++…+++, ***…*** or with slashes) they must be a valid one.
+    """
     digits = ogm(text)
-    if digits is not None:
+    if digits is not None and compact(text) != text.strip():
         if not is_valid_ogm(digits):
             raise InvalidIdentifier(f"{text!r}: the check digits of the structured communication are wrong")
         return digits

@@ -21,21 +21,13 @@ from .statement import Credit, Statement, account_of, amount_of, counter_iban_of
 _ROOTS = {"BkToCstmrStmt": ("camt.053", "Stmt"), "BkToCstmrDbtCdtNtfctn": ("camt.054", "Ntfctn")}
 
 
-def _local(element: Element) -> str:
-    return element.tag.rpartition("}")[2]
-
-
 def _children(element: Element | None, name: str) -> list[Element]:
-    return [] if element is None else [child for child in element if _local(child) == name]
+    return [] if element is None else element.findall(name)
 
 
 def _find(element: Element | None, path: str) -> Element | None:
     """The first element down a '/'-separated path of local names."""
-    for name in path.split("/"):
-        if element is None:
-            return None
-        element = next(iter(_children(element, name)), None)
-    return element
+    return None if element is None else element.find(path)
 
 
 def _text(element: Element | None, path: str) -> str | None:
@@ -45,7 +37,7 @@ def _text(element: Element | None, path: str) -> str | None:
 
 def _parse(data: bytes) -> Element:
     try:
-        return fromstring(data, forbid_dtd=True)
+        root = fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
         raise ImportFailed([ImportErrorItem(None, None, "the XML declares a DTD or entities, which a bank statement "
                                                         "never does; refused unread")]) from None
@@ -53,16 +45,20 @@ def _parse(data: bytes) -> Element:
         line, column = exc.position
         raise ImportFailed([ImportErrorItem(line, None, f"not well-formed XML (line {line}, column {column})")]) \
             from None
+    for element in root.iter():  # local names once, so that ElementTree's own (C) paths find them
+        if isinstance(element.tag, str):
+            element.tag = element.tag.rpartition("}")[2]
+    return root
 
 
 def read_camt(data: bytes) -> Statement:
     """Every booked credit of a camt.053 or camt.054 document, or ImportFailed listing each bad element."""
     root = _parse(data)
-    body = next(iter(root), None) if _local(root) == "Document" else None
-    if body is None or _local(body) not in _ROOTS:
-        raise ImportFailed([ImportErrorItem(None, _local(root), "not a camt.053 or camt.054 document (expected "
+    body = next(iter(root), None) if root.tag == "Document" else None
+    if body is None or body.tag not in _ROOTS:
+        raise ImportFailed([ImportErrorItem(None, root.tag, "not a camt.053 or camt.054 document (expected "
                                                                 "Document/BkToCstmrStmt or BkToCstmrDbtCdtNtfctn)")])
-    kind, report = _ROOTS[_local(body)]
+    kind, report = _ROOTS[body.tag]
     statement, errors = Statement(kind), []
     for s, stmt in enumerate(_children(body, report), start=1):
         where = f"{report}[{s}]"
