@@ -18,6 +18,8 @@ from dialer.imports.einvoice import EInvoiceResult, import_einvoices
 from dialer.imports.errors import ImportFailed
 from dialer.imports.ubl import read_document, read_documents
 from tests.conftest import run_cli
+from tests.webfixtures import *  # noqa: F401,F403
+from tests.webfixtures import MakeClient, bearer, seeded, web_config
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -312,3 +314,21 @@ def test_belblok_import_ubl_reads_a_directory(tmp_path: Path, db_url: str) -> No
     assert proc.returncode == 0 and '"open_amount": "1000.00"' in proc.stdout, proc.stdout
     proc = run_cli("--config", str(config), "import", "ubl", "peppol/F-2026-001.xml", cwd=tmp_path)
     assert proc.stdout.startswith("imported 1 e-invoices: 0 new, 1 updated;")
+
+
+async def test_the_api_imports_one_document_and_refuses_a_bad_one_whole(engine: Any, db_url: str, tmp_path: Path,
+                                                                        make_client: MakeClient) -> None:
+    seeded(engine)
+    client = await make_client(web_config(db_url, tmp_path))
+    chef = bearer(engine, "chef")
+    assert (await client.post("/api/v1/imports/ubl", data=peppol("F-9"), headers=bearer(engine, "demo"))).status \
+        == 403
+    bad = await client.post("/api/v1/imports/ubl?name=F-bad.xml", data=peppol("F-9", payable="abc"), headers=chef)
+    assert bad.status == 422
+    assert (await bad.json())["errors"][0]["column"] == "cac:LegalMonetaryTotal/cbc:PayableAmount"
+    done = await client.post("/api/v1/imports/ubl?name=F-9.xml", data=peppol("F-9"), headers=chef)
+    assert done.status == 200, await done.text()
+    assert (await done.json())["result"]["invoices_new"] == 1
+    again = await client.post("/api/v1/imports/ubl?name=F-9.xml", data=peppol("F-9"), headers=chef)
+    assert (await again.json())["result"] == {**(await done.json())["result"], "invoices_new": 0,
+                                               "invoices_updated": 1, "debtors_created": 0}

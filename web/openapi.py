@@ -78,6 +78,19 @@ _SCHEMAS: dict[str, Any] = {
         "country": {"type": "string"}, "total_open": _MONEY, "open_invoices": {"type": "integer"},
         "max_days_overdue": {"type": "integer"}, "do_not_call": {"type": "boolean"},
         "below_min_amount": {"type": "boolean"}}},
+    "UnmatchedPayment": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "booked_on": {"type": "string", "format": "date"}, "amount": _MONEY,
+        "currency": {"type": "string"}, "account": {"type": "string"},
+        "counter_iban": {"type": "string", "nullable": True}, "counter_name": {"type": "string", "nullable": True},
+        "reference": {"type": "string", "nullable": True}, "remittance": {"type": "string", "nullable": True},
+        "entry_ref": {"type": "string"},
+        "reason": {"type": "string", "enum": ["bad_check_digits", "unknown_reference", "ambiguous",
+                                              "amount_differs", "unknown_payer", "batch", "currency"]},
+        "status": {"type": "string", "enum": ["open", "assigned", "dismissed"]},
+        "debtor_ref": {"type": "string", "nullable": True, "description": "the likely or the assigned debtor"},
+        "debtor_name": {"type": "string", "nullable": True}, "decided_by": {"type": "string", "nullable": True},
+        "decided_at": {"type": "string", "format": "date-time", "nullable": True},
+        "source": {"type": "string", "description": "the statement file's name"}}},
     "DialRequest": {"type": "object", "required": ["debtor_ref", "number"], "properties": {
         "debtor_ref": {"type": "string"}, "number": {"type": "string", "description": "E.164, one of the dossier's"}}},
     "Dialled": {"type": "object", "properties": {
@@ -181,10 +194,14 @@ _PATHS: dict[str, Any] = {
         "parameters": [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": _json({"$ref": "#/components/schemas/Dossier"}, "The dossier"), **_errors(401, 404)}}},
     "/api/v1/imports/{kind}": {"post": {
-        "operationId": "importCsv", "summary": "Import a CSV (all or nothing); supervisors and admins",
+        "operationId": "importCsv",
+        "summary": "Import a CSV or workbook, a bank statement or a UBL document (all or nothing); supervisors and "
+                   "admins",
         "parameters": [
             {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "What the CSV holds, e.g. debtors, contacts, invoices, payments"},
+             "description": "What the body holds: debtors, contacts, invoices, payments (CSV or workbook); "
+                            "statement (camt.053, camt.054 or MT940; ?name= the file's name); ubl (one Peppol/UBL "
+                            "invoice or credit note)"},
             {"name": "map", "in": "query", "required": False, "style": "form", "explode": True,
              "schema": {"type": "array", "items": {"type": "string"}}, "description": "FIELD=COLUMN, repeatable"},
             {"name": "mapping", "in": "query", "required": False, "schema": {"type": "string"},
@@ -362,6 +379,31 @@ _PATHS: dict[str, Any] = {
             "leg": {"type": "string", "description": "the state of the call to your phone: queued, calling, "
                                                      "ringing, answered or ended"}}}, "Done"),
                       **_errors(400, 401, 403, 409)}}},
+    "/api/v1/payments/unmatched": {"get": {
+        "operationId": "listUnmatchedPayments",
+        "summary": "Bank credits not matched with certainty, oldest first (supervisors and admins)",
+        "parameters": [{"name": "status", "in": "query", "required": False, "schema": {
+            "type": "string", "enum": ["open", "assigned", "dismissed", "all"], "default": "open"}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "status": {"type": "string"}, "open_amount": {"type": "string"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/UnmatchedPayment"}}}},
+            "The list"), **_errors(400, 401, 403)}}},
+    "/api/v1/payments/unmatched/{id}/assign": {"post": {
+        "operationId": "assignUnmatchedPayment",
+        "summary": "Book the credit as a debtor's payment into the invoices named (none: on account)",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["debtor_ref"], "properties": {
+                "debtor_ref": {"type": "string"},
+                "invoices": {"type": "array", "items": {"type": "string"}, "maxItems": 100}}}}}},
+        "responses": {"200": _json({"$ref": "#/components/schemas/UnmatchedPayment"}, "Assigned"),
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/api/v1/payments/unmatched/{id}/dismiss": {"post": {
+        "operationId": "dismissUnmatchedPayment", "summary": "Take the credit off the list: not a debtor's payment",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": _json({"$ref": "#/components/schemas/UnmatchedPayment"}, "Dismissed"),
+                      **_errors(401, 403, 404, 409)}}},
     "/api/v1/attempts/{id}/monitoring": {"get": {
         "operationId": "getMonitoring", "summary": "Who listened in on a call, how and when (supervisors and admins)",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],

@@ -93,6 +93,9 @@ async def import_csv(request: web.Request) -> web.Response:
     if kind == "statement":
         from .payments import api_import_statement
         return await api_import_statement(request)
+    if kind == "ubl":
+        from .einvoices import api_import_ubl
+        return await api_import_ubl(request)
     try:
         mapping = _mapping_from_query(request)
         if request.content_type == "application/json":
