@@ -19,6 +19,7 @@ from dialer.core.clock import utcnow
 from dialer.demo.network import DemoNetwork
 from dialer.live.events import EventHub
 from dialer.live.floor import Floor
+from dialer.live.relay import EventRelay
 from dialer.mail.mailer import Mailer
 from dialer.reports.daily import DailyReport
 from dialer.reports.keeping import DayBookKeeper
@@ -53,6 +54,7 @@ from .keys import (
     PLAYS,
     READ_POOL,
     READS,
+    RELAY,
     ROOM,
     SCHEDULER,
     SESSIONS,
@@ -114,7 +116,13 @@ def _telephony(trunk_for: Callable[[str], str] | None) -> Callable[[web.Applicat
         cfg = app[CONFIG]
         app[FLOOR] = Floor(app[SESSIONS], hub, frozenset(c.code for c in cfg.pause_codes), clock=app[CLOCK])
         app[SWITCHBOARD] = Switchboard(cfg, CallLog(app[SESSIONS]), hub, trunk_for=trunk_for)
+        relay = EventRelay(hub, app[ENGINE]) if app[ENGINE].dialect.name == "postgresql" else None
+        if relay is not None:  # several coordinators on one database hear each other's events
+            await relay.start()
+            app[RELAY] = relay
         yield
+        if relay is not None:
+            await relay.stop()
         await app[SWITCHBOARD].close()
         await app[FLOOR].close()
 

@@ -16,6 +16,7 @@ from dialer.calls.teamline import TeamLine
 from dialer.demo.network import DemoNetwork
 from dialer.live.events import EventHub
 from dialer.live.floor import Floor
+from dialer.live.relay import EventRelay
 from dialer.mail.mailer import Mailer
 from dialer.scheduling.blockclock import BlockClock
 from dialer.scheduling.scheduler import CallbackScheduler
@@ -31,6 +32,7 @@ SESSIONS = web.AppKey("sessions", sessionmaker[Session])
 READS = web.AppKey("reads", sessionmaker[Session])  # autocommit: one-statement reads without BEGIN/ROLLBACK
 READ_POOL = web.AppKey("read_pool", ReadPool)  # PostgreSQL only: the screens' reads on the event loop
 HUB = web.AppKey("hub", EventHub)
+RELAY = web.AppKey("relay", EventRelay)  # PostgreSQL only: live events to and from the other coordinators
 FLOOR = web.AppKey("floor", Floor)  # agent states, stored and shared between coordinators
 SWITCHBOARD = web.AppKey("switchboard", Switchboard)
 TEAM_LINE = web.AppKey("team_line", TeamLine)

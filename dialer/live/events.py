@@ -48,10 +48,15 @@ class EventHub:
         self.monitoring: dict[str, LiveEvent] = {}  # per agent: the supervisor on their call now, if any
         self.observers: list[Callable[[LiveEvent], None]] = []  # told of every event first (the floor's states)
 
-    def publish(self, event: LiveEvent) -> None:
-        """Deliver to the agent's and to '*' subscribers; a team event (agent '*') to everyone; never blocks."""
-        for observe in self.observers:
-            observe(event)
+    def publish(self, event: LiveEvent, *, relayed: bool = False) -> None:
+        """Deliver to the agent's and to '*' subscribers; a team event (agent '*') to everyone; never blocks.
+
+        A `relayed` event comes from another coordinator (live.relay), which has stored and relayed it: the
+        observers here are not told of it again.
+        """
+        if not relayed:
+            for observe in self.observers:
+                observe(event)
         previous = self.last.get(event.agent)
         # A late event of an older call (its recording) must not hide the state of the call after it.
         older = previous is not None and previous.attempt_id and event.attempt_id \
