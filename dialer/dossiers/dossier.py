@@ -92,18 +92,6 @@ def latest_wrapups(session: Session, attempt_ids: list[int]) -> dict[int, dict[s
             for w in rows if w.attempt_id is not None}
 
 
-def paid_towards(agreement: Agreement, payments: list[Payment]) -> Decimal:
-    """What the debtor paid since the promise was made (into its invoice, if it names one), up to its amount.
-
-    The panel shows it beside the promise, so a partial payment is seen as such; the promise rule itself
-    (dialer.scheduling.promises) decides kept or broken.
-    """
-    made = agreement.created_at.date()
-    paid = sum((p.amount for p in payments if p.date >= made
-                and (agreement.invoice_id is None or p.invoice_id == agreement.invoice_id)), Decimal("0.00"))
-    return min(paid, agreement.amount)
-
-
 def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
     """The whole dossier of debtor `ref` as JSON-ready data; `today` decides what is overdue."""
     debtor = load_debtor(session, ref)
@@ -190,7 +178,6 @@ def build_dossier(session: Session, ref: str, today: date) -> dict[str, Any]:
              "conditional_on_complaint": a.conditional_on_complaint_id, "attempt_id": a.attempt_id,
              "agent": a.agent, "created_at": a.created_at.isoformat(),
              "discount_pct": str(a.discount_pct), "invoices": covered_invoices(a, number_of),
-             "paid": money_text(paid_towards(a, payments)),
              "instalments": [{"seq": i.seq, "amount": money_text(i.amount), "due_date": _iso(i.due_date)}
                              for i in a.instalments]}
             for a in agreements
