@@ -1,6 +1,7 @@
 """Benchmark: how many agents one box carries, each on their own line, every call bridged and recorded.
 
-    .venv/bin/python bench/capacity.py [--agents 10,20,30,40,50] [--hold 60] [--json bench/out/capacity.json]
+    .venv/bin/python bench/capacity.py [--agents 10,20,30,40,50] [--hold 60] [--clock-rate 16000]
+                                        [--json bench/out/capacity.json]
 
 For each N: N Belblok workers (one per agent, as `belblok serve` runs them), each with its agent line up to a
 simulated agent phone and a debtor call, bridged in the worker's conference bridge and recorded, held for
@@ -14,9 +15,14 @@ Measured per N:
 - RSS per agent worker at the end of the hold;
 - audio: per recording the longest gap in each party's tone (10 ms frames below a tenth of the tone's level,
   between its first and last sound), and whether the recording is complete (its length within 1.5 s of the
-  hold); the same for the streams as the agent phones and the debtor lines received and recorded them.
+  hold); the same for the streams as the agent phones and the debtor lines received and recorded them;
+- RTP, as each receiver counted it (softphone/streamstats.py): packets lost and discarded as late, as a share
+  of those expected, and the interarrival jitter, worst stream and mean;
+- as the baseline in the same run, idle workers (the stack up, no call): the floor each agent's worker
+  costs before any media flows.
 
-Target (issue #16): 50 agents with no gap over 60 ms and every recording complete. Prints a Markdown table.
+Target (issue #16): 50 agents with < 1 % loss, no gap over 60 ms and every recording complete. Prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -24,89 +30,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import audioop  # noqa: F401  (pydub's, silenced as in pyproject)
-
-from pydub import AudioSegment  # noqa: E402
+from capacityrig import CALLER_ID, PER_PEER, Sample, load, longest_gap_ms, peers, rss_mb, stream_quality, tone  # noqa: E402
 
 from softphone.client import Worker, WorkerSettings  # noqa: E402
 
-CALLER_ID = "+31201234567"
-PER_PEER = 4  # calls one answering softphone holds (the wheel's limit)
-FRAME_MS = 10
-GAP_TARGET_MS = 60
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def tone(path: Path, frequency: int, seconds: float = 5.0) -> Path:
-    """A mono 8 kHz tone WAV (ffmpeg), looped by the peers as their 'voice'."""
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"sine=frequency={frequency}:duration={seconds}", "-ar", "8000", "-ac", "1", str(path)],
-                   check=True)
-    return path
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of one process, MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def longest_gap_ms(channel: AudioSegment) -> float:
-    """The longest run of near-silent 10 ms frames between the tone's first and last sound."""
-    frames = [channel[i:i + FRAME_MS].rms for i in range(0, len(channel) - FRAME_MS + 1, FRAME_MS)]
-    loud = sorted(frames)[len(frames) // 2] if frames else 0
-    if loud <= 0:
-        return float(len(channel))
-    sounding = [rms >= loud / 10 for rms in frames]
-    if True not in sounding:
-        return float(len(channel))
-    first, last = sounding.index(True), len(sounding) - 1 - sounding[::-1].index(True)
-    longest = run = 0
-    for audible in sounding[first:last + 1]:
-        run = 0 if audible else run + 1
-        longest = max(longest, run)
-    return longest * FRAME_MS
-
-
-def load(path: str) -> AudioSegment:
-    with open(path, "rb") as f:
-        return AudioSegment.from_wav(f)
+IDLE_S = 5.0  # the baseline: how long the agent workers are measured with no call
 
 
 @dataclass
 class Figures:
     """One N's measurements."""
 
+    kind: str  # belblok
     agents: int
     answered: int
     cpu_per_call_s: float
@@ -119,72 +66,62 @@ class Figures:
     recording_gap_ms: float
     received_gap_ms: float
     received_complete: int
+    idle_share_per_worker: float  # baseline: a worker with its stack up and no call, share of a core
+    restarts: int  # workers (ours or the rig's) that died and were restarted during the run
+    streams: int  # RTP streams with figures
+    loss_pct_max: float  # the worst stream's lost packets, % of expected
+    late_pct_max: float  # the worst stream's packets discarded as too late
+    jitter_ms_max: float  # the worst interarrival jitter seen (RFC 3550) on any stream
+    jitter_ms_mean: float  # mean over the streams of their mean jitter
 
 
-async def peers(count: int, voice: Path, workdir: Path, name: str, heard: list) -> list[Worker]:
-    """Softphones that answer every call with `voice`, looping, and record what they hear."""
-    made = []
-    for i in range(count):
-        settings = WorkerSettings(trunk="127.0.0.1:9", caller_id=CALLER_ID, recording_dir=str(workdir / name),
-                                  name=f"{name}-{i}", incoming="answer", greeting=str(voice), greeting_loop=True,
-                                  no_response_timeout_s=4.0)
-        worker = Worker(settings, on_incoming=heard.append)
-        await worker.start()
-        made.append(worker)
-    return made
+@dataclass
+class Rig:
+    """The answering agent phones and debtor lines of one run, and what they heard."""
 
+    phones: list[Worker]
+    debtors: list[Worker]
+    heard: list
 
-async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path]) -> Figures:
-    """N agents, each bridged to a debtor for `hold` seconds."""
-    phones_heard: list = []
-    debtors_heard: list = []
-    phone_peers = await peers(-(-n // PER_PEER), voices[0], workdir, f"phones{n}", phones_heard)
-    debtor_peers = await peers(-(-n // PER_PEER), voices[1], workdir, f"debtors{n}", debtors_heard)
-    agents: list[Worker] = []
-    try:
-        for i in range(n):
-            peer = debtor_peers[i // PER_PEER]
-            worker = Worker(WorkerSettings(trunk=f"127.0.0.1:{peer.local_port}", caller_id=CALLER_ID,
-                                           recording_dir=str(workdir / f"agents{n}"), name=f"agent-{i}",
-                                           no_response_timeout_s=4.0))
-            await worker.start()
-            agents.append(worker)
-        lines = [await w.open_agent_line(f"sip:agent{i}@127.0.0.1:{phone_peers[i // PER_PEER].local_port}")
-                 for i, w in enumerate(agents)]
-        for line in lines:
-            async for event in line.events():
-                if event.kind in ("answered", "ended"):
-                    break
-        calls = [await w.dial(f"+3120{i:07d}", hangup_after_s=hold) for i, w in enumerate(agents)]
-        for call in calls:
-            async for event in call.events():
-                if event.kind in ("answered", "ended"):
-                    break
-        # The hold: CPU and memory from the moment every call is bridged.
-        pids = [w.pid for w in agents if w.pid]
-        peer_pids = [w.pid for w in phone_peers + debtor_peers if w.pid]
-        cpu0, peer0, (busy0, total0), t0 = (sum(map(cpu_seconds, pids)), sum(map(cpu_seconds, peer_pids)),
-                                           machine_busy(), time.monotonic())
-        await asyncio.sleep(max(0.0, hold - 3.0))  # the calls end themselves at `hold`; measure inside it
-        cpu1, peer1, (busy1, total1), t1 = (sum(map(cpu_seconds, pids)), sum(map(cpu_seconds, peer_pids)),
-                                           machine_busy(), time.monotonic())
-        rss = [rss_mb(pid) for pid in pids]
-        results = await asyncio.gather(*(asyncio.wait_for(c.result(), hold + 60) for c in calls))
-        for line in lines:
-            await line.hangup()
-        await asyncio.gather(*(asyncio.wait_for(line.result(), 60) for line in lines))
-        received = await asyncio.gather(*(asyncio.wait_for(h.result(), 60) for h in phones_heard + debtors_heard
-                                          if h.uri))
-    finally:
-        for worker in agents + phone_peers + debtor_peers:
+    @classmethod
+    async def up(cls, n: int, workdir: Path, voices: tuple[Path, Path], tag: str) -> Rig:
+        heard: list = []
+        phones = await peers(-(-n // PER_PEER), voices[0], workdir, f"{tag}phones{n}", heard)
+        debtors = await peers(-(-n // PER_PEER), voices[1], workdir, f"{tag}debtors{n}", heard)
+        return cls(phones, debtors, heard)
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.pid for w in self.phones + self.debtors if w.pid]
+
+    def phone(self, i: int) -> str:
+        return f"sip:agent{i}@127.0.0.1:{self.phones[i // PER_PEER].local_port}"
+
+    def debtor(self, i: int) -> str:
+        return f"127.0.0.1:{self.debtors[i // PER_PEER].local_port}"
+
+    async def received(self) -> list:
+        return await asyncio.gather(*(asyncio.wait_for(h.result(), 60) for h in self.heard if h.uri))
+
+    async def down(self) -> None:
+        for worker in self.phones + self.debtors:
             await worker.stop()
-    answered = sum(1 for r in results if r.outcome == "answered")
-    gaps, complete = [], 0
-    for result in results:
-        if result.recording:
-            stereo = load(result.recording)
-            gaps += [longest_gap_ms(channel) for channel in stereo.split_to_mono()]
-            complete += abs(len(stereo) / 1000 - hold) <= 1.5
+
+
+async def hold_measured(hold: float, pids: list[int], rig: Rig) -> tuple[Sample, Sample, list[float]]:
+    """CPU over the hold, from the moment every call is bridged; RSS at its end."""
+    before = Sample.take(pids, rig.pids)
+    await asyncio.sleep(max(0.0, hold - 3.0))  # the calls end themselves at `hold`; measure inside it
+    after = Sample.take(pids, rig.pids)
+    return before, after, [rss_mb(pid) for pid in pids]
+
+
+def figures(kind: str, n: int, hold: float, answered: int, cpu: tuple[Sample, Sample, list[float]],
+            recordings: list[list], received: list, media: list[dict], restarts: int, idle: float) -> Figures:
+    """The table row: CPU, memory, recordings (each a list of mono channels) and what the peers heard."""
+    before, after, rss = cpu
+    gaps = [longest_gap_ms(channel) for channels in recordings for channel in channels]
+    complete = sum(all(abs(len(c) / 1000 - hold) <= 1.5 for c in channels) for channels in recordings)
     heard_gaps, heard_complete = [], 0
     for result in received:
         if result.recording and result.outcome == "answered":
@@ -192,40 +129,98 @@ async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path]) -> 
             channel = audio.split_to_mono()[1] if audio.channels == 2 else audio
             heard_gaps.append(longest_gap_ms(channel))
             heard_complete += len(audio) / 1000 >= hold - 1.5
-    seconds = t1 - t0
-    per_call = (cpu1 - cpu0) / max(answered, 1)
-    return Figures(agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
-                   core_share_per_call=round(per_call / seconds, 4), peers_cpu_s=round(peer1 - peer0, 1),
-                   machine_busy=round((busy1 - busy0) / max(total1 - total0, 1), 3),
+    seconds = after.at - before.at
+    per_call = (after.measured - before.measured) / max(answered, 1)
+    return Figures(kind=kind, agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
+                   core_share_per_call=round(per_call / seconds, 4), peers_cpu_s=round(after.rig - before.rig, 1),
+                   machine_busy=round((after.busy - before.busy) / max(after.total - before.total, 1), 3),
                    rss_mb_mean=round(sum(rss) / max(len(rss), 1), 1), rss_mb_max=round(max(rss, default=0), 1),
                    recordings_complete=complete, recording_gap_ms=max(gaps, default=float("nan")),
-                   received_gap_ms=max(heard_gaps, default=float("nan")), received_complete=heard_complete)
+                   received_gap_ms=max(heard_gaps, default=float("nan")), received_complete=heard_complete,
+                   idle_share_per_worker=round(idle, 4), restarts=restarts, **stream_quality(media))
+
+
+async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clock_rate: int) -> Figures:
+    """N Belblok agent workers, each with its agent line up and bridged to a debtor for `hold` seconds."""
+    rig = await Rig.up(n, workdir, voices, "")
+    agents: list[Worker] = []
+    try:
+        for i in range(n):
+            worker = Worker(WorkerSettings(trunk=rig.debtor(i), caller_id=CALLER_ID, name=f"agent-{i}",
+                                           recording_dir=str(workdir / f"agents{n}" / str(i)), clock_rate=clock_rate))
+            await worker.start()
+            agents.append(worker)
+        pids = [w.pid for w in agents if w.pid]
+        before = Sample.take(pids, rig.pids)
+        await asyncio.sleep(IDLE_S)
+        after = Sample.take(pids, rig.pids)
+        idle = (after.measured - before.measured) / max(len(pids), 1) / (after.at - before.at)
+        lines = [await w.open_agent_line(rig.phone(i)) for i, w in enumerate(agents)]
+        for handle in lines:
+            async for event in handle.events():
+                if event.kind in ("answered", "ended"):
+                    break
+        calls = [await w.dial(f"+3120{i:07d}", hangup_after_s=hold) for i, w in enumerate(agents)]
+        for handle in calls:
+            async for event in handle.events():
+                if event.kind in ("answered", "ended"):
+                    break
+        cpu = await hold_measured(hold, [w.pid for w in agents if w.pid], rig)
+        results = await asyncio.gather(*(asyncio.wait_for(c.result(), hold + 60) for c in calls))
+        for handle in lines:
+            await handle.hangup()
+        line_results = await asyncio.gather(*(asyncio.wait_for(h.result(), 60) for h in lines))
+        received = await rig.received()
+    finally:
+        for worker in agents:
+            await worker.stop()
+        await rig.down()
+    answered = sum(1 for r in results if r.outcome == "answered")
+    failed = sorted({f"{r.outcome} {r.sip_code} {r.sip_reason}" for r in results + line_results
+                     if r.outcome != "answered"})
+    if failed:
+        print(f"<!-- N={n}: not answered: {'; '.join(failed)} -->", flush=True)
+    recordings = [load(r.recording).split_to_mono() for r in results if r.recording]
+    media = [r.media for r in results + line_results + received if r.media]
+    restarts = sum(w.restarts for w in agents + rig.phones + rig.debtors)
+    return figures("belblok", n, hold, answered, cpu, recordings, received, media, restarts, idle)
+
+
+def row(f: Figures) -> str:
+    """One Markdown table row."""
+    return (f"| {f.agents} | {f.kind} | {f.answered} | {f.cpu_per_call_s:.2f} s | "
+            f"{100 * f.core_share_per_call:.1f} % | "
+            f"{f.peers_cpu_s:.0f} s | {100 * f.machine_busy:.0f} % | {f.rss_mb_mean:.0f}/{f.rss_mb_max:.0f} MB | "
+            f"{f.recordings_complete}/{f.answered} | {f.recording_gap_ms:.0f} ms | {f.received_gap_ms:.0f} ms | "
+            f"{f.received_complete}/{2 * f.answered} | {f.loss_pct_max:.2f} % | {f.late_pct_max:.2f} % | "
+            f"{f.jitter_ms_mean:.1f}/{f.jitter_ms_max:.1f} ms | {100 * f.idle_share_per_worker:.1f} % | {f.restarts} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agents", default="10,20,30,40,50", help="comma-separated N to run")
     parser.add_argument("--hold", type=float, default=60.0, help="seconds each call is held (default 60)")
+    parser.add_argument("--clock-rate", type=int, default=WorkerSettings.clock_rate,
+                        help="the agent workers' conference bridge clock, Hz (default: the worker's default)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="<!-- %(name)s: %(message)s -->")  # a worker's death shows
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}; hold {args.hold:.0f} s\n")
-    print("| agents | answered | CPU per call | of a core | peers' CPU | machine busy | RSS per worker (mean/max) | "
-          "recordings complete | longest gap, recordings | longest gap, received | received complete |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    figures = []
+          f"{platform.python_version()}; hold {args.hold:.0f} s; agent bridge clock {args.clock_rate} Hz\n")
+    print("| agents | run | answered | CPU per call | of a core | peers' CPU | machine busy | RSS (mean/max) | "
+          "recordings complete | longest gap, recordings | longest gap, received | received complete | "
+          "loss (worst) | late (worst) | jitter mean/max | idle worker | restarts |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = []
     with tempfile.TemporaryDirectory() as workdir:
         voices = (tone(Path(workdir) / "agent.wav", 440), tone(Path(workdir) / "debtor.wav", 1000))
         for n in (int(x) for x in args.agents.split(",")):
-            f = asyncio.run(run(n, args.hold, Path(workdir), voices))
-            figures.append(f)
-            print(f"| {f.agents} | {f.answered} | {f.cpu_per_call_s:.2f} s | {100 * f.core_share_per_call:.1f} % | "
-                  f"{f.peers_cpu_s:.0f} s | {100 * f.machine_busy:.0f} % | {f.rss_mb_mean:.0f}/{f.rss_mb_max:.0f} MB"
-                  f" | {f.recordings_complete}/{f.answered} | {f.recording_gap_ms:.0f} ms | "
-                  f"{f.received_gap_ms:.0f} ms | {f.received_complete}/{2 * f.answered} |", flush=True)
+            f = asyncio.run(run(n, args.hold, Path(workdir), voices, args.clock_rate))
+            results.append(f)
+            print(row(f), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(f) for f in figures], indent=2))
+        args.json.write_text(json.dumps([asdict(f) for f in results], indent=2))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pjsua2 as pj
 
 from .outcome import CallFacts, CodeSource, HangupCause
+from .streamstats import stream_figures
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class SoftCall(pj.Call):
         self.state = state
         self._on_change = on_change
         self.audio: pj.AudioMedia | None = None
+        self.audio_index: int | None = None
+        self.media_figures: dict[str, float] | None = None  # the audio stream's RTP figures, once it ends
         self.final_code: int | None = None
         self.final_reason: str = ""
         self.final_source = CodeSource.LOCAL
@@ -129,6 +132,7 @@ class SoftCall(pj.Call):
             and self.state.last_rx_code == self.final_code
         ) or (self.state.answered and self.final_code == 200)
         self.final_source = CodeSource.WIRE if from_wire else CodeSource.LOCAL
+        self._take_figures(self.audio_index)
         self.state.disconnected = True
         self._on_change(self, "ended")
 
@@ -139,10 +143,26 @@ class SoftCall(pj.Call):
                 if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                     if self.audio is None:
                         self.audio = self.getAudioMedia(index)
+                        self.audio_index = index
                         self._on_change(self, "media")
                     break
         except Exception:
             log.exception("onCallMediaState failed for %s", self.state.ref)
+
+    def onStreamDestroyed(self, prm: pj.OnStreamDestroyedParam) -> None:  # noqa: N802
+        try:
+            self._take_figures(prm.streamIdx)
+        except Exception:
+            log.exception("onStreamDestroyed failed for %s", self.state.ref)
+
+    def _take_figures(self, index: int | None) -> None:
+        # Whichever comes first while the stream still exists: its destruction or the call's end.
+        if self.media_figures is not None or index is None or index != self.audio_index:
+            return
+        try:
+            self.media_figures = stream_figures(self, index)
+        except pj.Error:
+            pass  # the stream is gone already; onStreamDestroyed had its chance
 
 
 def now() -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import random
 from collections.abc import Callable
 
 import pjsua2 as pj
@@ -46,6 +47,16 @@ class _Account(pj.Account):
 CODEC_PRIORITY = {"PCMA/8000/1": 200, "PCMU/8000/1": 199, "G722/16000/1": 198}
 
 
+def rtp_start(ports: tuple[int, int] | list[int]) -> tuple[int, int]:
+    """Where this worker's RTP ports begin, and how far they may go: a random even start in the range."""
+    # pjsua walks up from its start port and gives up after 100 pairs in use. Every worker on a box starting
+    # at the same port made the 40th agent's calls fail with 500 (bench/capacity.py); a start of its own
+    # keeps each worker clear of the others.
+    first, last = int(ports[0]), int(ports[1])
+    start = first + 2 * random.randrange(max(1, (last - first - 200) // 2))
+    return start, last - start
+
+
 class SipStack:
     """Creates and destroys the process's one Endpoint; call only on the pjsua2 thread."""
 
@@ -81,6 +92,7 @@ class SipStack:
         cfg.logConfig.level = 3
         cfg.logConfig.consoleLevel = 2
         cfg.medConfig.noVad = True
+        cfg.medConfig.clockRate = s.clock_rate
         self.endpoint.libInit(cfg)
         self.endpoint.audDevManager().setNullDev()
         self._prefer_codecs()
@@ -106,6 +118,7 @@ class SipStack:
         else:
             acfg.regConfig.registerOnAdd = False
         acfg.sipConfig.transportId = self.transport_id
+        acfg.mediaConfig.transportConfig.port, acfg.mediaConfig.transportConfig.portRange = rtp_start(s.rtp_ports)
         self.account = _Account(on_registration, on_incoming)
         self.account.create(acfg)
 

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[P.Message], None]
 Placed = P.Dial | P.OpenAgentLine | P.Monitor  # the commands that place a call of ours
+# How long one turn waits for SIP events before it looks at the command queue. Media runs on pjmedia's own
+# threads, so this bounds only a command's latency; at 5 ms an idle worker spent 1.6 % of a core waking
+# up, which is most of what a box of 50 agents spends (bench/capacity.py, docs/softphone.md).
+EVENT_WAIT_MS = 20
 
 
 class Engine:
@@ -59,7 +63,7 @@ class Engine:
         """Pump pjsua2 events and commands until a Shutdown command completes."""
         while not self._stopping:
             if self._stack is not None:
-                self._stack.endpoint.libHandleEvents(5)
+                self._stack.endpoint.libHandleEvents(EVENT_WAIT_MS)
             else:
                 self._wait_for_command(0.05)
             self._drain_commands()
@@ -297,7 +301,8 @@ class Engine:
                 return
             self._reception.caller_ended(call)
         self._emit(P.CallEvent(call=s.ref, kind="ended", at=time.time(), sip_code=code, sip_reason=reason,
-                               code_source=source.value, outcome=outcome.value, sip_call_id=s.sip_call_id))
+                               code_source=source.value, outcome=outcome.value, sip_call_id=s.sip_call_id,
+                               media=call.media_figures))
         if s.ref == self._agent_ref:
             self._agent_ref = None
 

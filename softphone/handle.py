@@ -27,6 +27,7 @@ class CallResult:
     ended_at: float
     sip_call_id: str | None
     recording: str | None
+    media: dict[str, float] | None = None  # what this side received: rx_packets, rx_lost, rx_late, jitter …
 
 
 class CallHandle:
@@ -138,4 +139,5 @@ class CallHandle:
             ended_at=end.at,
             sip_call_id=self.sip_call_id,
             recording=self._recording,
+            media=end.media,
         )

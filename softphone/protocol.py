@@ -54,6 +54,8 @@ class Start(Message):
     greeting: str | None = None  # WAV played to answered incoming calls
     greeting_loop: bool = False
     ask_timeout_s: float = 5.0  # ask: with no Route by then, greet (or 480 without a greeting)
+    clock_rate: int = 16000  # the conference bridge's (and so the recordings') sample rate, Hz
+    rtp_ports: list[int] = field(default_factory=lambda: [16384, 32767])  # first and last UDP port, RTP and RTCP
 
 
 @message
@@ -199,6 +201,7 @@ class CallEvent(Message):
     recording: str | None = None
     remote: str | None = None  # the other party's URI (incoming calls)
     transfer: str | None = None  # incoming: the X-Belblok-Transfer header, set by a worker that forwarded it
+    media: dict[str, float] | None = None  # ended: the audio stream's RTP figures (softphone/streamstats.py)
 
 
 @message

@@ -24,6 +24,8 @@ class WorkerSettings:
     greeting: str | None = None
     greeting_loop: bool = False
     ask_timeout_s: float = 5.0
+    clock_rate: int = 16000
+    rtp_ports: tuple[int, int] = (16384, 32767)
 
     def uri_for(self, user: str) -> str:
         """Request-URI for `user` (an E.164 number) at the trunk."""

@@ -16,6 +16,15 @@ def test_minimal_config_gets_the_documented_defaults() -> None:
     assert cfg.numbers.default_region == "NL"
     assert cfg.recording.dir == "var/recordings"
     assert cfg.sip.registrar_address is None
+    assert (cfg.sip.rtp_port_range, cfg.sip.clock_rate) == ((16384, 32767), 16000)
+
+
+def test_media_settings_reach_the_worker() -> None:
+    from dialer.calls.telephony import worker_settings
+
+    cfg = parse(MINIMAL + 'rtp_ports = "20000-29999"\nclock_rate = 8000\n')
+    settings = worker_settings(cfg)
+    assert (settings.rtp_ports, settings.clock_rate) == ((20000, 29999), 8000)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -27,6 +36,10 @@ def test_minimal_config_gets_the_documented_defaults() -> None:
     (MINIMAL.replace("+31201234567", "0201234567"), "is not an E.164 number"),
     (MINIMAL + '[numbers]\ndefault_region = "XX"\n', "is not a region code"),
     ("[sip\n", "not valid TOML"),
+    (MINIMAL + 'rtp_ports = "40000"\n', "is not a port range"),
+    (MINIMAL + 'rtp_ports = "40000-40100"\n', "at least 256 ports"),
+    (MINIMAL + 'rtp_ports = "80-20000"\n', "within 1024-65535"),
+    (MINIMAL + "clock_rate = 44100\n", "[sip] clock_rate"),
 ])
 def test_bad_configs_are_refused_with_where_and_why(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:

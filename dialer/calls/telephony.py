@@ -70,6 +70,7 @@ def worker_settings(config: Config, name: str = "worker") -> WorkerSettings:
         username=sip.username or None, password=sip.secret() or None, registrar=sip.registrar_address,
         realm=sip.realm, no_response_timeout_s=sip.response_timeout_s,
         recording_dir=os.path.abspath(config.recording.dir), name=name,
+        rtp_ports=sip.rtp_port_range, clock_rate=sip.clock_rate,
     )
 
 

@@ -45,6 +45,25 @@ class SipConfig(Section):
     realm: str = "*"
     ring_timeout_s: float = Field(30.0, gt=0, le=600)
     response_timeout_s: float = Field(4.0, gt=0, le=60)
+    rtp_ports: str = "16384-32767"  # the UDP range the workers' RTP/RTCP sockets are taken from
+    clock_rate: Literal[8000, 16000] = 16000  # the bridge's and the recordings' rate: 8000 is cheaper, narrowband
+
+    @field_validator("rtp_ports")
+    @classmethod
+    def _port_range(cls, value: str) -> str:
+        low, sep, high = value.partition("-")
+        if not (sep and low.strip().isdigit() and high.strip().isdigit()):
+            raise ValueError(f"{value!r} is not a port range such as '16384-32767'")
+        first, last = int(low), int(high)
+        if not 1024 <= first < last <= 65535 or last - first < 256:
+            raise ValueError(f"{value!r}: the range must lie within 1024-65535 and hold at least 256 ports")
+        return f"{first}-{last}"
+
+    @property
+    def rtp_port_range(self) -> tuple[int, int]:
+        """The first and last RTP port."""
+        first, _, last = self.rtp_ports.partition("-")
+        return int(first), int(last)
 
     @field_validator("trunk", "registrar")
     @classmethod
