@@ -53,6 +53,7 @@ def rtp_start(ports: tuple[int, int] | list[int]) -> tuple[int, int]:
     # at the same port made the 40th agent's calls fail with 500 (bench/capacity.py); a start of its own
     # keeps each worker clear of the others.
     first, last = int(ports[0]), int(ports[1])
+    first += first % 2  # RTP on the even port, RTCP on the odd one above it
     start = first + 2 * random.randrange(max(1, (last - first - 200) // 2))
     return start, last - start
 

@@ -23,6 +23,7 @@ def test_each_worker_starts_its_rtp_ports_at_an_even_port_of_its_own_inside_the_
         assert start + span == 29999  # pjsua may walk up to the range's end, never past it
         starts.add(start)
     assert len(starts) > 150  # workers on one box rarely start on the same port
+    assert rtp_start((20001, 29999))[0] % 2 == 0  # an odd first port: RTP still on an even one
 
 
 async def test_an_answered_call_reports_what_each_side_received(make_worker: MakeWorker, tmp_path: Path) -> None:
