@@ -53,7 +53,6 @@ IDLE_S = 5.0  # the baseline: how long the agent workers are measured with no ca
 class Figures:
     """One N's measurements."""
 
-    kind: str  # belblok
     agents: int
     answered: int
     cpu_per_call_s: float
@@ -84,10 +83,10 @@ class Rig:
     heard: list
 
     @classmethod
-    async def up(cls, n: int, workdir: Path, voices: tuple[Path, Path], tag: str) -> Rig:
+    async def up(cls, n: int, workdir: Path, voices: tuple[Path, Path]) -> Rig:
         heard: list = []
-        phones = await peers(-(-n // PER_PEER), voices[0], workdir, f"{tag}phones{n}", heard)
-        debtors = await peers(-(-n // PER_PEER), voices[1], workdir, f"{tag}debtors{n}", heard)
+        phones = await peers(-(-n // PER_PEER), voices[0], workdir, f"phones{n}", heard)
+        debtors = await peers(-(-n // PER_PEER), voices[1], workdir, f"debtors{n}", heard)
         return cls(phones, debtors, heard)
 
     @property
@@ -108,18 +107,17 @@ class Rig:
             await worker.stop()
 
 
-async def hold_measured(hold: float, pids: list[int], rig: Rig) -> tuple[Sample, Sample, list[float]]:
-    """CPU over the hold, from the moment every call is bridged; RSS at its end."""
+async def measured(seconds: float, pids: list[int], rig: Rig) -> tuple[Sample, Sample]:
+    """CPU samples `seconds` apart."""
     before = Sample.take(pids, rig.pids)
-    await asyncio.sleep(max(0.0, hold - 3.0))  # the calls end themselves at `hold`; measure inside it
-    after = Sample.take(pids, rig.pids)
-    return before, after, [rss_mb(pid) for pid in pids]
+    await asyncio.sleep(seconds)
+    return before, Sample.take(pids, rig.pids)
 
 
-def figures(kind: str, n: int, hold: float, answered: int, cpu: tuple[Sample, Sample, list[float]],
+def figures(n: int, hold: float, answered: int, cpu: tuple[Sample, Sample], rss: list[float],
             recordings: list[list], received: list, media: list[dict], restarts: int, idle: float) -> Figures:
     """The table row: CPU, memory, recordings (each a list of mono channels) and what the peers heard."""
-    before, after, rss = cpu
+    before, after = cpu
     gaps = [longest_gap_ms(channel) for channels in recordings for channel in channels]
     complete = sum(all(abs(len(c) / 1000 - hold) <= 1.5 for c in channels) for channels in recordings)
     heard_gaps, heard_complete = [], 0
@@ -131,7 +129,7 @@ def figures(kind: str, n: int, hold: float, answered: int, cpu: tuple[Sample, Sa
             heard_complete += len(audio) / 1000 >= hold - 1.5
     seconds = after.at - before.at
     per_call = (after.measured - before.measured) / max(answered, 1)
-    return Figures(kind=kind, agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
+    return Figures(agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
                    core_share_per_call=round(per_call / seconds, 4), peers_cpu_s=round(after.rig - before.rig, 1),
                    machine_busy=round((after.busy - before.busy) / max(after.total - before.total, 1), 3),
                    rss_mb_mean=round(sum(rss) / max(len(rss), 1), 1), rss_mb_max=round(max(rss, default=0), 1),
@@ -142,7 +140,7 @@ def figures(kind: str, n: int, hold: float, answered: int, cpu: tuple[Sample, Sa
 
 async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clock_rate: int) -> Figures:
     """N Belblok agent workers, each with its agent line up and bridged to a debtor for `hold` seconds."""
-    rig = await Rig.up(n, workdir, voices, "")
+    rig = await Rig.up(n, workdir, voices)
     agents: list[Worker] = []
     try:
         for i in range(n):
@@ -151,9 +149,7 @@ async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clo
             await worker.start()
             agents.append(worker)
         pids = [w.pid for w in agents if w.pid]
-        before = Sample.take(pids, rig.pids)
-        await asyncio.sleep(IDLE_S)
-        after = Sample.take(pids, rig.pids)
+        before, after = await measured(IDLE_S, pids, rig)
         idle = (after.measured - before.measured) / max(len(pids), 1) / (after.at - before.at)
         lines = [await w.open_agent_line(rig.phone(i)) for i, w in enumerate(agents)]
         for handle in lines:
@@ -165,7 +161,9 @@ async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clo
             async for event in handle.events():
                 if event.kind in ("answered", "ended"):
                     break
-        cpu = await hold_measured(hold, [w.pid for w in agents if w.pid], rig)
+        # From the moment every call is bridged; the calls end themselves at `hold`, so measure inside it.
+        cpu = await measured(max(0.0, hold - 3.0), pids, rig)
+        rss = [rss_mb(pid) for pid in pids]
         results = await asyncio.gather(*(asyncio.wait_for(c.result(), hold + 60) for c in calls))
         for handle in lines:
             await handle.hangup()
@@ -183,13 +181,12 @@ async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clo
     recordings = [load(r.recording).split_to_mono() for r in results if r.recording]
     media = [r.media for r in results + line_results + received if r.media]
     restarts = sum(w.restarts for w in agents + rig.phones + rig.debtors)
-    return figures("belblok", n, hold, answered, cpu, recordings, received, media, restarts, idle)
+    return figures(n, hold, answered, cpu, rss, recordings, received, media, restarts, idle)
 
 
 def row(f: Figures) -> str:
     """One Markdown table row."""
-    return (f"| {f.agents} | {f.kind} | {f.answered} | {f.cpu_per_call_s:.2f} s | "
-            f"{100 * f.core_share_per_call:.1f} % | "
+    return (f"| {f.agents} | {f.answered} | {f.cpu_per_call_s:.2f} s | {100 * f.core_share_per_call:.1f} % | "
             f"{f.peers_cpu_s:.0f} s | {100 * f.machine_busy:.0f} % | {f.rss_mb_mean:.0f}/{f.rss_mb_max:.0f} MB | "
             f"{f.recordings_complete}/{f.answered} | {f.recording_gap_ms:.0f} ms | {f.received_gap_ms:.0f} ms | "
             f"{f.received_complete}/{2 * f.answered} | {f.loss_pct_max:.2f} % | {f.late_pct_max:.2f} % | "
@@ -207,10 +204,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="<!-- %(name)s: %(message)s -->")  # a worker's death shows
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}; hold {args.hold:.0f} s; agent bridge clock {args.clock_rate} Hz\n")
-    print("| agents | run | answered | CPU per call | of a core | peers' CPU | machine busy | RSS (mean/max) | "
+    print("| agents | answered | CPU per call | of a core | peers' CPU | machine busy | RSS (mean/max) | "
           "recordings complete | longest gap, recordings | longest gap, received | received complete | "
           "loss (worst) | late (worst) | jitter mean/max | idle worker | restarts |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         voices = (tone(Path(workdir) / "agent.wav", 440), tone(Path(workdir) / "debtor.wav", 1000))

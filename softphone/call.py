@@ -132,7 +132,6 @@ class SoftCall(pj.Call):
             and self.state.last_rx_code == self.final_code
         ) or (self.state.answered and self.final_code == 200)
         self.final_source = CodeSource.WIRE if from_wire else CodeSource.LOCAL
-        self._take_figures(self.audio_index)
         self.state.disconnected = True
         self._on_change(self, "ended")
 
@@ -150,19 +149,13 @@ class SoftCall(pj.Call):
             log.exception("onCallMediaState failed for %s", self.state.ref)
 
     def onStreamDestroyed(self, prm: pj.OnStreamDestroyedParam) -> None:  # noqa: N802
+        # pjsua destroys the stream before it reports DISCONNECTED, so this is the last moment its figures
+        # exist (measured: every call's figures, ours and the peer's hang-up alike, came from here).
         try:
-            self._take_figures(prm.streamIdx)
+            if prm.streamIdx == self.audio_index and self.media_figures is None:
+                self.media_figures = stream_figures(self, prm.streamIdx)
         except Exception:
             log.exception("onStreamDestroyed failed for %s", self.state.ref)
-
-    def _take_figures(self, index: int | None) -> None:
-        # Whichever comes first while the stream still exists: its destruction or the call's end.
-        if self.media_figures is not None or index is None or index != self.audio_index:
-            return
-        try:
-            self.media_figures = stream_figures(self, index)
-        except pj.Error:
-            pass  # the stream is gone already; onStreamDestroyed had its chance
 
 
 def now() -> float:

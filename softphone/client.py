@@ -86,7 +86,7 @@ class Worker:
         hello = await asyncio.wait_for(self._hello, 30)
         if hello.version != P.PROTOCOL_VERSION:
             raise WorkerError(f"worker speaks protocol {hello.version}, we speak {P.PROTOCOL_VERSION}")
-        fields = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.settings).items()}
+        fields = {k: v for k, v in asdict(self.settings).items()}
         # A registrar that never answers costs pjsip timer F (32 s) before it reports.
         reply = await self._request(P.Start(id=self._next_id(), **fields), timeout=45)
         self.local_port = int(reply["local_port"])

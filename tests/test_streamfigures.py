@@ -6,8 +6,6 @@ import asyncio
 import random
 from pathlib import Path
 
-import pytest
-
 from softphone.endpoint import rtp_start
 from softphone.processes import bound_sockets
 from softphone.sipp import SippPeer
@@ -51,8 +49,8 @@ async def test_a_call_that_never_had_audio_has_no_stream_figures(make_worker: Ma
     assert result.outcome == "busy" and result.media is None
 
 
-@pytest.mark.parametrize("ports", [(21000, 21400)])
-async def test_a_workers_rtp_sockets_lie_in_its_configured_range(make_worker: MakeWorker, ports) -> None:
+async def test_a_workers_rtp_sockets_lie_in_its_configured_range(make_worker: MakeWorker) -> None:
+    ports = (21000, 21400)
     with SippPeer("answer") as debtor:
         worker = await make_worker(debtor.uri, rtp_ports=ports)
         call = await worker.dial(DEBTOR, hangup_after_s=5.0)
