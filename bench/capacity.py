@@ -18,8 +18,10 @@ Measured per N:
   hold); the same for the streams as the agent phones and the debtor lines received and recorded them;
 - RTP, as each receiver counted it (softphone/streamstats.py): packets lost and discarded as late, as a share
   of those expected, and the interarrival jitter, worst stream and mean;
-- as the baseline in the same run, idle workers (the stack up, no call): the floor each agent's worker
-  costs before any media flows.
+- as the baselines in the same run: idle workers (the stack up, no call), the floor each agent's worker
+  costs before any media flows; and, after each N, N bare pjsua2 processes (bench/bare_bridge.py) placing
+  the same two calls to a fresh rig, bridged and recorded the same way with no Belblok code in between
+  (row "bare"; its recordings are one mono WAV per party, its RTP figures the rig's).
 
 Target (issue #16): 50 agents with < 1 % loss, no gap over 60 ms and every recording complete. Prints a
 Markdown table.
@@ -53,6 +55,7 @@ IDLE_S = 5.0  # the baseline: how long the agent workers are measured with no ca
 class Figures:
     """One N's measurements."""
 
+    kind: str  # "belblok" (the workers) or "bare" (bench/bare_bridge.py, the baseline)
     agents: int
     answered: int
     cpu_per_call_s: float
@@ -114,7 +117,7 @@ async def measured(seconds: float, pids: list[int], rig: Rig) -> tuple[Sample, S
     return before, Sample.take(pids, rig.pids)
 
 
-def figures(n: int, hold: float, answered: int, cpu: tuple[Sample, Sample], rss: list[float],
+def figures(kind: str, n: int, hold: float, answered: int, cpu: tuple[Sample, Sample], rss: list[float],
             recordings: list[list], received: list, media: list[dict], restarts: int, idle: float) -> Figures:
     """The table row: CPU, memory, recordings (each a list of mono channels) and what the peers heard."""
     before, after = cpu
@@ -129,7 +132,7 @@ def figures(n: int, hold: float, answered: int, cpu: tuple[Sample, Sample], rss:
             heard_complete += len(audio) / 1000 >= hold - 1.5
     seconds = after.at - before.at
     per_call = (after.measured - before.measured) / max(answered, 1)
-    return Figures(agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
+    return Figures(kind=kind, agents=n, answered=answered, cpu_per_call_s=round(per_call, 2),
                    core_share_per_call=round(per_call / seconds, 4), peers_cpu_s=round(after.rig - before.rig, 1),
                    machine_busy=round((after.busy - before.busy) / max(after.total - before.total, 1), 3),
                    rss_mb_mean=round(sum(rss) / max(len(rss), 1), 1), rss_mb_max=round(max(rss, default=0), 1),
@@ -181,12 +184,48 @@ async def run(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clo
     recordings = [load(r.recording).split_to_mono() for r in results if r.recording]
     media = [r.media for r in results + line_results + received if r.media]
     restarts = sum(w.restarts for w in agents + rig.phones + rig.debtors)
-    return figures(n, hold, answered, cpu, rss, recordings, received, media, restarts, idle)
+    return figures("belblok", n, hold, answered, cpu, rss, recordings, received, media, restarts, idle)
+
+
+async def run_bare(n: int, hold: float, workdir: Path, voices: tuple[Path, Path], clock_rate: int) -> Figures:
+    """The baseline: N bare pjsua2 processes (bench/bare_bridge.py) bridging the same rig's streams."""
+    rig = await Rig.up(n, workdir, voices)
+    (workdir / f"bare{n}").mkdir(exist_ok=True)
+    procs = []
+    try:
+        for i in range(n):
+            procs.append(await asyncio.create_subprocess_exec(
+                sys.executable, str(ROOT / "bench" / "bare_bridge.py"), rig.phone(i), rig.debtor(i), str(hold),
+                str(workdir / f"bare{n}" / str(i)), str(clock_rate), stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL))  # pjlib's start-up lines; a crash shows as its exit code
+        ups = [json.loads(await asyncio.wait_for(p.stdout.readline(), 90)) for p in procs]
+        pids = [p.pid for p in procs]
+        cpu = await measured(max(0.0, hold - 3.0), pids, rig)
+        rss = [rss_mb(pid) for pid in pids]
+        ends = [json.loads(await asyncio.wait_for(p.stdout.readline(), hold + 60) or "{}") for p in procs]
+        received = await rig.received()
+    finally:
+        for p in procs:
+            try:  # it has printed its figures; libDestroy still takes a moment
+                await asyncio.wait_for(p.wait(), 30)
+            except asyncio.TimeoutError:
+                p.kill()
+                await p.wait()
+        await rig.down()
+    answered = sum(1 for up, end in zip(ups, ends) if up["up"] and end.get("answered") == 2)
+    crashed = sum(1 for p in procs if p.returncode)
+    if answered < n or crashed:
+        print(f"<!-- N={n} bare: {n - answered} not bridged, {crashed} exited non-zero -->", flush=True)
+    recordings = [[load(path) for path in end["recordings"]] for end in ends if end.get("recordings")]
+    media = [r.media for r in received if r.media]
+    restarts = sum(w.restarts for w in rig.phones + rig.debtors)
+    return figures("bare", n, hold, answered, cpu, rss, recordings, received, media, restarts, float("nan"))
 
 
 def row(f: Figures) -> str:
     """One Markdown table row."""
-    return (f"| {f.agents} | {f.answered} | {f.cpu_per_call_s:.2f} s | {100 * f.core_share_per_call:.1f} % | "
+    return (f"| {f.kind} | {f.agents} | {f.answered} | {f.cpu_per_call_s:.2f} s | "
+            f"{100 * f.core_share_per_call:.1f} % | "
             f"{f.peers_cpu_s:.0f} s | {100 * f.machine_busy:.0f} % | {f.rss_mb_mean:.0f}/{f.rss_mb_max:.0f} MB | "
             f"{f.recordings_complete}/{f.answered} | {f.recording_gap_ms:.0f} ms | {f.received_gap_ms:.0f} ms | "
             f"{f.received_complete}/{2 * f.answered} | {f.loss_pct_max:.2f} % | {f.late_pct_max:.2f} % | "
@@ -204,17 +243,18 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="<!-- %(name)s: %(message)s -->")  # a worker's death shows
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}; hold {args.hold:.0f} s; agent bridge clock {args.clock_rate} Hz\n")
-    print("| agents | answered | CPU per call | of a core | peers' CPU | machine busy | RSS (mean/max) | "
+    print("| run | agents | answered | CPU per call | of a core | peers' CPU | machine busy | RSS (mean/max) | "
           "recordings complete | longest gap, recordings | longest gap, received | received complete | "
           "loss (worst) | late (worst) | jitter mean/max | idle worker | restarts |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         voices = (tone(Path(workdir) / "agent.wav", 440), tone(Path(workdir) / "debtor.wav", 1000))
         for n in (int(x) for x in args.agents.split(",")):
-            f = asyncio.run(run(n, args.hold, Path(workdir), voices, args.clock_rate))
-            results.append(f)
-            print(row(f), flush=True)
+            for runner in (run, run_bare):
+                f = asyncio.run(runner(n, args.hold, Path(workdir), voices, args.clock_rate))
+                results.append(f)
+                print(row(f), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([asdict(f) for f in results], indent=2))
