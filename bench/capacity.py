@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import os
 import platform
 import sys
@@ -224,12 +225,13 @@ async def run_bare(n: int, hold: float, workdir: Path, voices: tuple[Path, Path]
 
 def row(f: Figures) -> str:
     """One Markdown table row."""
+    idle = "–" if math.isnan(f.idle_share_per_worker) else f"{100 * f.idle_share_per_worker:.1f} %"
     return (f"| {f.kind} | {f.agents} | {f.answered} | {f.cpu_per_call_s:.2f} s | "
             f"{100 * f.core_share_per_call:.1f} % | "
             f"{f.peers_cpu_s:.0f} s | {100 * f.machine_busy:.0f} % | {f.rss_mb_mean:.0f}/{f.rss_mb_max:.0f} MB | "
             f"{f.recordings_complete}/{f.answered} | {f.recording_gap_ms:.0f} ms | {f.received_gap_ms:.0f} ms | "
             f"{f.received_complete}/{2 * f.answered} | {f.loss_pct_max:.2f} % | {f.late_pct_max:.2f} % | "
-            f"{f.jitter_ms_mean:.1f}/{f.jitter_ms_max:.1f} ms | {100 * f.idle_share_per_worker:.1f} % | {f.restarts} |")
+            f"{f.jitter_ms_mean:.1f}/{f.jitter_ms_max:.1f} ms | {idle} | {f.restarts} |")
 
 
 def main() -> None:
